@@ -1,0 +1,7 @@
+namespace Coordination;
+
+/// <summary>The process-wide Redis multiplexer and ZooKeeper session shared by every Coordination feature.</summary>
+internal sealed class CoordinationConnections : IAsyncDisposable
+{
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

@@ -1,0 +1,46 @@
+using Coordination.Locks;
+
+namespace Coordination;
+
+/// <summary>
+/// Options for <c>AddHybridCoordination()</c>; bound from the <c>Coordination</c> configuration section
+/// and validated at startup.
+/// </summary>
+public sealed class HybridCoordinationOptions
+{
+    /// <summary>The configuration section the options are bound from.</summary>
+    public const string SectionName = "Coordination";
+
+    /// <summary>StackExchange.Redis configuration string, e.g. <c>127.0.0.1:6379</c>. Required unless the mode is ZooKeeperOnly or InProcess.</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>ZooKeeper connection string <c>host:port[,host:port...][/chroot]</c>. Required unless the mode is RedisOnly or InProcess.</summary>
+    public string? ZooKeeper { get; set; }
+
+    /// <summary>How locks are decided. Hybrid by default.</summary>
+    public LockMode Mode { get; set; } = LockMode.Hybrid;
+
+    /// <summary>Prefix of every Redis key and channel the library uses. Default <c>coord:</c>.</summary>
+    public string RedisPrefix { get; set; } = "coord:";
+
+    /// <summary>The znode under which lock, configuration and discovery nodes live. Default <c>/coordination</c>.</summary>
+    public string ZooKeeperRoot { get; set; } = "/coordination";
+
+    /// <summary>Requested ZooKeeper session timeout; the server may negotiate it into its own bounds. Default 10 s.</summary>
+    public TimeSpan SessionTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long one connection attempt to a server may take. Default 5 s.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Lease of the Redis lock record; the watchdog extends it every third of the lease while the lock is held. Default 30 s.</summary>
+    public TimeSpan RedisLease { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Longest key, in UTF-8 bytes, accepted by the lock provider. Default 512.</summary>
+    public int MaxKeyLength { get; set; } = 512;
+
+    /// <summary>
+    /// When ZooKeeper is unreachable, let Hybrid mode grant Redis-only leases instead of failing closed.
+    /// Unsafe: two holders can overlap if Redis fails over or the session state was wrong. Off by default.
+    /// </summary>
+    public bool UnsafeAllowRedisOnlyFallback { get; set; }
+}
