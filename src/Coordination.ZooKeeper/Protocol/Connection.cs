@@ -1,0 +1,403 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace Coordination.ZooKeeper.Protocol;
+
+/// <summary>
+/// One TCP connection of a session. Requests are registered by xid, then queued; whoever finds the writer
+/// idle drains the queue into one socket write (pipelining with batching, no extra thread hop when idle).
+/// One reader loop parses reply frames and hands them to the owner. When the socket fails, every request
+/// still pending fails with ConnectionLoss and <see cref="Completion"/> resolves; a closed connection
+/// refuses new requests so the caller can wait for the next one.
+/// </summary>
+internal sealed class Connection
+{
+    private const int MaxFrame = 64 * 1024 * 1024;
+
+    private readonly Socket _socket;
+    private readonly Dictionary<int, Request> _pending = [];
+    private readonly ConcurrentQueue<Request?> _outgoing = new(); // null = raw frame in _rawFrames
+    private readonly ConcurrentQueue<byte[]> _rawFrames = new();
+    private readonly TaskCompletionSource<Exception?> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private byte[] _sendBuffer = new byte[16 * 1024];
+    private int _writing;
+    private bool _closed;
+
+    private Connection(Socket socket, string server)
+    {
+        _socket = socket;
+        Server = server;
+        LastReceived = Stopwatch.GetTimestamp();
+        LastSent = LastReceived;
+    }
+
+    public string Server { get; }
+
+    public int NegotiatedTimeoutMs { get; private set; }
+
+    public long SessionId { get; private set; }
+
+    public byte[] Password { get; private set; } = [];
+
+    public bool Expired { get; private set; }
+
+    public long LastReceived { get; private set; }
+
+    public long LastSent { get; private set; }
+
+    public Task<Exception?> Completion => _completion.Task;
+
+    public bool IsClosed
+    {
+        get
+        {
+            lock (_pending)
+            {
+                return _closed;
+            }
+        }
+    }
+
+    /// <summary>Connects and performs the session handshake (ConnectRequest/ConnectResponse).</summary>
+    public static async Task<Connection> ConnectAsync(string host, int port, int sessionTimeoutMs, long sessionId, byte[]? password, long lastZxid, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            cts.CancelAfter(timeout);
+            try
+            {
+                await socket.ConnectAsync(host, port, cts.Token).ConfigureAwait(false);
+                using (var w = new JuteWriter(64))
+                {
+                    w.WriteInt(0); // protocol version
+                    w.WriteLong(lastZxid);
+                    w.WriteInt(sessionTimeoutMs);
+                    w.WriteLong(sessionId);
+                    w.WriteBuffer(password ?? new byte[16]);
+                    w.WriteBool(false); // read-only not allowed
+                    w.Finish();
+                    await SendAllAsync(socket, w.Buffer.AsMemory(0, w.Length), cts.Token).ConfigureAwait(false);
+                }
+
+                var header = new byte[4];
+                await ReceiveExactAsync(socket, header, cts.Token).ConfigureAwait(false);
+                var len = BinaryPrimitives.ReadInt32BigEndian(header);
+                if (len is < 20 or > 4096)
+                {
+                    throw new InvalidDataException($"ZooKeeper server {host}:{port} sent a malformed handshake of {len} bytes.");
+                }
+
+                var body = new byte[len];
+                await ReceiveExactAsync(socket, body, cts.Token).ConfigureAwait(false);
+                var c = new Connection(socket, $"{host}:{port}");
+                c.ParseHandshake(body);
+                return c;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"Connecting to ZooKeeper server {host}:{port} took longer than {timeout}.");
+            }
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private void ParseHandshake(byte[] body)
+    {
+        var r = new JuteReader(body);
+        _ = r.ReadInt();
+        var timeout = r.ReadInt();
+        SessionId = r.ReadLong();
+        Password = r.ReadBuffer() ?? [];
+        NegotiatedTimeoutMs = timeout;
+        Expired = timeout <= 0;
+    }
+
+    private static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken ct)
+    {
+        while (!data.IsEmpty)
+        {
+            var n = await socket.SendAsync(data, SocketFlags.None, ct).ConfigureAwait(false);
+            data = data[n..];
+        }
+    }
+
+    private static async Task ReceiveExactAsync(Socket socket, Memory<byte> buffer, CancellationToken ct)
+    {
+        while (!buffer.IsEmpty)
+        {
+            var n = await socket.ReceiveAsync(buffer, SocketFlags.None, ct).ConfigureAwait(false);
+            if (n == 0)
+            {
+                throw new IOException("The ZooKeeper server closed the connection during the handshake.");
+            }
+
+            buffer = buffer[n..];
+        }
+    }
+
+    /// <summary>Starts the reader loop; <paramref name="onFrame"/> runs for every frame, in order.</summary>
+    public void Start(FrameHandler onFrame) => _ = ReadLoopAsync(onFrame);
+
+    public delegate void FrameHandler(Connection connection, ReadOnlySpan<byte> frame);
+
+    /// <summary>Registers <paramref name="request"/> and sends it. False when the connection is already closed (nothing was sent).</summary>
+    public bool TrySend(Request request, int xid)
+    {
+        lock (_pending)
+        {
+            if (_closed)
+            {
+                return false;
+            }
+
+            request.AssignXid(xid);
+            _pending[xid] = request;
+        }
+
+        request.SentAt = Stopwatch.GetTimestamp();
+        _outgoing.Enqueue(request);
+        Kick();
+        return true;
+    }
+
+    /// <summary>Sends a frame whose reply is not matched by xid (ping, auth, setWatches, closeSession).</summary>
+    public bool TrySendRaw(byte[] frame)
+    {
+        if (IsClosed)
+        {
+            return false;
+        }
+
+        _rawFrames.Enqueue(frame);
+        _outgoing.Enqueue(null);
+        Kick();
+        return true;
+    }
+
+    public Request? TakePending(int xid)
+    {
+        lock (_pending)
+        {
+            return _pending.Remove(xid, out var r) ? r : null;
+        }
+    }
+
+    /// <summary>Fails requests older than <paramref name="maxAgeTicks"/> with OperationTimeout.</summary>
+    public void ExpireOld(long maxAgeTicks)
+    {
+        var now = Stopwatch.GetTimestamp();
+        List<Request>? old = null;
+        lock (_pending)
+        {
+            foreach (var (xid, r) in _pending)
+            {
+                if (now - r.SentAt > maxAgeTicks)
+                {
+                    (old ??= []).Add(r);
+                }
+            }
+
+            if (old is not null)
+            {
+                foreach (var r in old)
+                {
+                    _pending.Remove(r.Xid);
+                }
+            }
+        }
+
+        if (old is not null)
+        {
+            foreach (var r in old)
+            {
+                r.Fail(new OperationTimeoutException(r.Path, $"ZooKeeper did not answer {r.Op} on '{r.Path}' in time (server {Server})."));
+            }
+        }
+    }
+
+    public int PendingCount
+    {
+        get
+        {
+            lock (_pending)
+            {
+                return _pending.Count;
+            }
+        }
+    }
+
+    private void Kick()
+    {
+        if (Interlocked.CompareExchange(ref _writing, 1, 0) == 0)
+        {
+            _ = DrainAsync();
+        }
+    }
+
+    private async Task DrainAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var length = 0;
+                while (length < 256 * 1024 && _outgoing.TryDequeue(out var item))
+                {
+                    if (item is null)
+                    {
+                        _rawFrames.TryDequeue(out var raw);
+                        Append(raw!, raw!.Length, ref length);
+                    }
+                    else
+                    {
+                        Append(item.Frame, ref length);
+                        item.ReleaseFrame();
+                    }
+                }
+
+                if (length == 0)
+                {
+                    Volatile.Write(ref _writing, 0);
+                    if (_outgoing.IsEmpty || Interlocked.CompareExchange(ref _writing, 1, 0) != 0)
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
+                await SendAllAsync(_socket, _sendBuffer.AsMemory(0, length), CancellationToken.None).ConfigureAwait(false);
+                LastSent = Stopwatch.GetTimestamp();
+            }
+        }
+        catch (Exception ex)
+        {
+            Close(ex);
+            while (_outgoing.TryDequeue(out var item))
+            {
+                item?.ReleaseFrame();
+            }
+        }
+    }
+
+    private void Append(byte[] frame, int count, ref int length) => Append(frame.AsSpan(0, count), ref length);
+
+    private void Append(ReadOnlySpan<byte> frame, ref int length)
+    {
+        if (length + frame.Length > _sendBuffer.Length)
+        {
+            Array.Resize(ref _sendBuffer, Math.Max(_sendBuffer.Length * 2, length + frame.Length));
+        }
+
+        frame.CopyTo(_sendBuffer.AsSpan(length));
+        length += frame.Length;
+    }
+
+    private async Task ReadLoopAsync(FrameHandler onFrame)
+    {
+        var buffer = new byte[64 * 1024];
+        int start = 0, end = 0;
+        try
+        {
+            while (true)
+            {
+                if (end == buffer.Length)
+                {
+                    if (start > 0)
+                    {
+                        Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+                        end -= start;
+                        start = 0;
+                    }
+                    else
+                    {
+                        Array.Resize(ref buffer, buffer.Length * 2);
+                    }
+                }
+
+                var n = await _socket.ReceiveAsync(buffer.AsMemory(end), SocketFlags.None).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    throw new IOException($"ZooKeeper server {Server} closed the connection.");
+                }
+
+                LastReceived = Stopwatch.GetTimestamp();
+                end += n;
+                while (end - start >= 4)
+                {
+                    var len = BinaryPrimitives.ReadInt32BigEndian(buffer.AsSpan(start));
+                    if (len is < 0 or > MaxFrame)
+                    {
+                        throw new InvalidDataException($"ZooKeeper server {Server} sent a frame of {len} bytes.");
+                    }
+
+                    if (end - start - 4 < len)
+                    {
+                        if (start + 4 + len > buffer.Length)
+                        {
+                            var bigger = new byte[Math.Max(buffer.Length, 4 + len)];
+                            Buffer.BlockCopy(buffer, start, bigger, 0, end - start);
+                            end -= start;
+                            start = 0;
+                            buffer = bigger;
+                        }
+
+                        break;
+                    }
+
+                    onFrame(this, buffer.AsSpan(start + 4, len));
+                    start += 4 + len;
+                }
+
+                if (start == end)
+                {
+                    start = end = 0;
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            Close(ex);
+        }
+    }
+
+    /// <summary>Closes the socket and fails every pending request with ConnectionLoss.</summary>
+    public void Close(Exception? reason)
+    {
+        List<Request> failed;
+        lock (_pending)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            _closed = true;
+            failed = [.. _pending.Values];
+            _pending.Clear();
+        }
+
+        try
+        {
+            _socket.Dispose();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        foreach (var r in failed)
+        {
+            r.Fail(new ConnectionLossException(r.Path, $"The connection to ZooKeeper server {Server} was lost before {r.Op} on '{r.Path}' was answered; it may or may not have been applied.", reason));
+        }
+
+        _completion.TrySetResult(reason);
+    }
+}

@@ -1,0 +1,56 @@
+namespace Coordination.ZooKeeper;
+
+/// <summary>Options of a <see cref="ZooKeeperClient"/>.</summary>
+public sealed class ZooKeeperClientOptions
+{
+    /// <summary>Connection string <c>host:port[,host:port...][/chroot]</c>.</summary>
+    public string ConnectionString { get; set; } = "127.0.0.1:2181";
+
+    /// <summary>Requested session timeout; the server negotiates it into [2, 20] ticks by default.</summary>
+    public TimeSpan SessionTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Longest one attempt to connect to one server (TCP + handshake) may take.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Longest an operation may wait, for a connection and then for its answer, before it fails with
+    /// ConnectionLoss or OperationTimeout. Default 15 s.
+    /// </summary>
+    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Re-attach to an existing session instead of creating one (with <see cref="SessionPassword"/>).</summary>
+    public long SessionId { get; set; }
+
+    /// <summary>The password of the session in <see cref="SessionId"/>.</summary>
+    public byte[]? SessionPassword { get; set; }
+
+    /// <summary>Create the chroot node (and its parents) on first connect when it is missing. Default true.</summary>
+    public bool CreateChroot { get; set; } = true;
+
+    /// <summary>Shuffle the server list (spreads clients over the ensemble). Default true.</summary>
+    public bool ShuffleHosts { get; set; } = true;
+
+    internal void Validate()
+    {
+        ZooKeeperConnectionString.Parse(ConnectionString);
+        if (SessionTimeout < TimeSpan.FromMilliseconds(100) || SessionTimeout > TimeSpan.FromHours(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(SessionTimeout), SessionTimeout, $"SessionTimeout {SessionTimeout} must be between 100 ms and 1 hour.");
+        }
+
+        if (ConnectTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ConnectTimeout), ConnectTimeout, $"ConnectTimeout {ConnectTimeout} must be positive.");
+        }
+
+        if (OperationTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(OperationTimeout), OperationTimeout, $"OperationTimeout {OperationTimeout} must be positive.");
+        }
+
+        if (SessionId != 0 && (SessionPassword is null || SessionPassword.Length != 16))
+        {
+            throw new ArgumentException($"SessionPassword must be the 16-byte password of session 0x{SessionId:x} to re-attach to it.", nameof(SessionPassword));
+        }
+    }
+}

@@ -1,0 +1,48 @@
+namespace Coordination.ZooKeeper;
+
+/// <summary>One operation of a multi (transaction): all succeed or none is applied.</summary>
+public abstract record ZooKeeperOp(string Path)
+{
+    /// <summary>Create a node.</summary>
+    public static ZooKeeperOp Create(string path, ReadOnlyMemory<byte> data, CreateMode mode = CreateMode.Persistent, IReadOnlyList<ZooKeeperAcl>? acl = null, long ttl = 0)
+        => new CreateOp(path, data, mode, acl ?? ZooKeeperAcl.OpenUnsafe, ttl);
+
+    /// <summary>Delete a node (version -1 = any).</summary>
+    public static ZooKeeperOp Delete(string path, int version = -1) => new DeleteOp(path, version);
+
+    /// <summary>Set a node's data (version -1 = any).</summary>
+    public static ZooKeeperOp SetData(string path, ReadOnlyMemory<byte> data, int version = -1) => new SetDataOp(path, data, version);
+
+    /// <summary>Require the node to be at <paramref name="version"/>.</summary>
+    public static ZooKeeperOp Check(string path, int version) => new CheckOp(path, version);
+
+    /// <summary>A create operation.</summary>
+    public sealed record CreateOp(string Path, ReadOnlyMemory<byte> Data, CreateMode Mode, IReadOnlyList<ZooKeeperAcl> Acl, long Ttl) : ZooKeeperOp(Path);
+
+    /// <summary>A delete operation.</summary>
+    public sealed record DeleteOp(string Path, int Version) : ZooKeeperOp(Path);
+
+    /// <summary>A set-data operation.</summary>
+    public sealed record SetDataOp(string Path, ReadOnlyMemory<byte> Data, int Version) : ZooKeeperOp(Path);
+
+    /// <summary>A version check.</summary>
+    public sealed record CheckOp(string Path, int Version) : ZooKeeperOp(Path);
+}
+
+/// <summary>Result of one operation of a multi.</summary>
+/// <param name="Error">Ok, or the error of this operation (RuntimeInconsistency for operations rolled back because another failed).</param>
+/// <param name="Path">For a create: the created path (relative to the chroot).</param>
+/// <param name="Stat">For a set-data: the new stat.</param>
+public sealed record ZooKeeperOpResult(ZooKeeperErrorCode Error, string? Path = null, ZooKeeperStat? Stat = null);
+
+/// <summary>Result of a create: the actual path (with the sequence suffix) and the node's stat.</summary>
+public sealed record ZooKeeperCreateResult(string Path, ZooKeeperStat Stat);
+
+/// <summary>Result of a get-data.</summary>
+public sealed record ZooKeeperDataResult(byte[] Data, ZooKeeperStat Stat);
+
+/// <summary>Result of a get-children.</summary>
+public sealed record ZooKeeperChildrenResult(IReadOnlyList<string> Children, ZooKeeperStat Stat);
+
+/// <summary>Result of a get-ACL.</summary>
+public sealed record ZooKeeperAclResult(IReadOnlyList<ZooKeeperAcl> Acl, ZooKeeperStat Stat);
