@@ -992,12 +992,43 @@ public sealed class ZooKeeperClient : IAsyncDisposable
         }
 
         var server = Prefix(path);
-        await SendAsync(OpCode.RemoveWatches, path, w =>
+        var removed = await SendRemoveWatchesAsync(path, server, type, cancellationToken).ConfigureAwait(false);
+        if (!removed && type is WatcherType.Persistent or WatcherType.PersistentRecursive)
+        {
+            // Servers before 3.9 only know Children/Data/Any: remove everything on the path, then re-arm the
+            // one-shot watches other callers still hold locally.
+            await SendRemoveWatchesAsync(path, server, WatcherType.Any, cancellationToken).ConfigureAwait(false);
+            if (_watches.Has(path, WatcherType.Data))
+            {
+                await SendAsync(OpCode.Exists, path, w =>
+                {
+                    w.WriteString(server);
+                    w.WriteBool(true);
+                }, (_, _) => true, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (_watches.Has(path, WatcherType.Children))
+            {
+                await SendAsync(OpCode.GetChildren2, path, w =>
+                {
+                    w.WriteString(server);
+                    w.WriteBool(true);
+                }, (_, _) => true, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private Task<bool> SendRemoveWatchesAsync(string path, string server, WatcherType type, CancellationToken cancellationToken) =>
+        SendAsync(OpCode.RemoveWatches, path, w =>
         {
             w.WriteString(server);
             w.WriteInt((int)type);
-        }, (err, _) => err is ZooKeeperErrorCode.Ok or ZooKeeperErrorCode.NoWatcher ? true : throw Error(err, path), cancellationToken).ConfigureAwait(false);
-    }
+        }, (err, _) => err switch
+        {
+            ZooKeeperErrorCode.Ok or ZooKeeperErrorCode.NoWatcher => true,
+            ZooKeeperErrorCode.MarshallingError or ZooKeeperErrorCode.BadArguments when type is WatcherType.Persistent or WatcherType.PersistentRecursive => false,
+            _ => throw Error(err, path),
+        }, cancellationToken);
 
     /// <summary>
     /// Runs <paramref name="ops"/> atomically: all are applied or none. On failure throws the failed operation's typed

@@ -84,14 +84,38 @@ internal static class ZkEnv
     /// <summary>Expires <paramref name="client"/>'s session on purpose: attach a second connection to it and close it.</summary>
     public static async Task ExpireAsync(ZooKeeperClient client, string connectionString)
     {
-        var twin = await ZooKeeperClient.ConnectAsync(new ZooKeeperClientOptions
+        // The twin's closeSession can be lost when the server drops one of the two connections of the session
+        // first; repeat until the session is really gone.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (client.State != ZooKeeperState.Expired)
         {
-            ConnectionString = connectionString,
-            SessionId = client.SessionId,
-            SessionPassword = client.SessionPassword.ToArray(),
-            SessionTimeout = client.NegotiatedSessionTimeout,
-            CreateChroot = false,
-        });
-        await twin.DisposeAsync();
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Could not expire session 0x{client.SessionId:x}.");
+            }
+
+            try
+            {
+                var twin = await ZooKeeperClient.ConnectAsync(new ZooKeeperClientOptions
+                {
+                    ConnectionString = connectionString,
+                    SessionId = client.SessionId,
+                    SessionPassword = client.SessionPassword.ToArray(),
+                    SessionTimeout = client.NegotiatedSessionTimeout,
+                    CreateChroot = false,
+                });
+                await twin.DisposeAsync();
+            }
+            catch (SessionExpiredException)
+            {
+                // already gone on the server; the client learns it when it reconnects
+            }
+
+            var wait = DateTime.UtcNow + TimeSpan.FromSeconds(3);
+            while (client.State != ZooKeeperState.Expired && DateTime.UtcNow < wait)
+            {
+                await Task.Delay(20);
+            }
+        }
     }
 }
