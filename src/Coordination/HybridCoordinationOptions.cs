@@ -32,6 +32,12 @@ public sealed class HybridCoordinationOptions
     /// <summary>How long one connection attempt to a server may take. Default 5 s.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Longest a ZooKeeper operation may wait for a connection and its answer before it fails (and a lock request
+    /// fails closed). Default 5 s.
+    /// </summary>
+    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Lease of the Redis lock record; the watchdog extends it every third of the lease while the lock is held. Default 30 s.</summary>
     public TimeSpan RedisLease { get; set; } = TimeSpan.FromSeconds(30);
 

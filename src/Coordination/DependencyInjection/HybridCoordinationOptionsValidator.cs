@@ -61,6 +61,11 @@ internal sealed class HybridCoordinationOptionsValidator : IValidateOptions<Hybr
             errors.Add($"{p}:ConnectTimeout '{o.ConnectTimeout}' must be positive and at most 00:05:00.");
         }
 
+        if (o.OperationTimeout <= TimeSpan.Zero || o.OperationTimeout > TimeSpan.FromMinutes(5))
+        {
+            errors.Add($"{p}:OperationTimeout '{o.OperationTimeout}' must be positive and at most 00:05:00.");
+        }
+
         if (o.RedisLease < TimeSpan.FromSeconds(1) || o.RedisLease > TimeSpan.FromHours(1))
         {
             errors.Add($"{p}:RedisLease '{o.RedisLease}' must be between 00:00:01 and 01:00:00.");

@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Logging;
+
+namespace Coordination;
+
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "ZooKeeper session 0x{SessionId:x} expired; a new session replaces it")]
+    public static partial void SessionReplaced(ILogger logger, long sessionId);
+
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Debug, Message = "Lock '{Key}' acquired (token {FencingToken}, mode {Mode})")]
+    public static partial void LockAcquired(ILogger logger, string key, long fencingToken, Locks.LockMode mode);
+
+    [LoggerMessage(EventId = 2102, Level = LogLevel.Debug, Message = "Lock '{Key}' released (token {FencingToken})")]
+    public static partial void LockReleased(ILogger logger, string key, long fencingToken);
+
+    [LoggerMessage(EventId = 2103, Level = LogLevel.Warning, Message = "Lock '{Key}' (token {FencingToken}) lost: {Reason}")]
+    public static partial void LockLost(ILogger logger, string key, long fencingToken, string reason);
+
+    [LoggerMessage(EventId = 2104, Level = LogLevel.Warning, Message = "Redis is unavailable; lock '{Key}' continues ZooKeeper-only (degraded)")]
+    public static partial void RedisDegraded(ILogger logger, string key, Exception? exception);
+
+    [LoggerMessage(EventId = 2105, Level = LogLevel.Error, Message = "ZooKeeper is unavailable; lock '{Key}' is refused (fail closed)")]
+    public static partial void ZooKeeperUnavailable(ILogger logger, string key, Exception? exception);
+
+    [LoggerMessage(EventId = 2106, Level = LogLevel.Critical, Message = "ZooKeeper is unavailable; lock '{Key}' is granted by Redis alone because UnsafeAllowRedisOnlyFallback is on")]
+    public static partial void UnsafeFallback(ILogger logger, string key);
+
+    [LoggerMessage(EventId = 2107, Level = LogLevel.Warning, Message = "Releasing lock '{Key}' failed; the server side will clean up when the session or lease ends")]
+    public static partial void ReleaseFailed(ILogger logger, string key, Exception exception);
+
+    [LoggerMessage(EventId = 2108, Level = LogLevel.Warning, Message = "Extending the Redis lease of lock '{Key}' failed")]
+    public static partial void LeaseExtendFailed(ILogger logger, string key, Exception? exception);
+}
