@@ -1,6 +1,7 @@
 using Coordination;
 using Coordination.DependencyInjection;
 using Coordination.Locks;
+
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -33,6 +34,7 @@ public static class HybridCoordinationServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HybridCoordinationOptions>, HybridCoordinationOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<CoordinationConnections>();
+        services.TryAddSingleton<Coordination.Diagnostics.CoordinationStatus>();
         services.TryAddSingleton<IDistributedLockProvider>(sp => LockProviderFactory.Create(sp));
         return new HybridCoordinationBuilder(services);
     }

@@ -1,5 +1,7 @@
+using Coordination.Diagnostics;
 using Coordination.Locks;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Coordination.DependencyInjection;
@@ -10,10 +12,15 @@ internal static class LockProviderFactory
     public static IDistributedLockProvider Create(IServiceProvider sp)
     {
         var options = sp.GetRequiredService<IOptions<HybridCoordinationOptions>>();
-        return options.Value.Mode switch
+        var o = options.Value;
+        var time = sp.GetRequiredService<TimeProvider>();
+        var loggers = sp.GetService<ILoggerFactory>();
+        return o.Mode switch
         {
-            LockMode.InProcess => new InProcessLockProvider(options, sp.GetRequiredService<TimeProvider>()),
-            var m => throw new NotSupportedException($"Lock mode {m} is not built yet."),
+            LockMode.InProcess => new InProcessLockProvider(options, time),
+            LockMode.RedisOnly => new RedisLockProvider(o, sp.GetRequiredService<CoordinationConnections>(), sp.GetRequiredService<CoordinationStatus>(), loggers, time),
+            LockMode.ZooKeeperOnly => new HybridLockProvider(o, sp.GetRequiredService<CoordinationConnections>(), sp.GetRequiredService<CoordinationStatus>(), loggers, time, useRedis: false),
+            _ => new HybridLockProvider(o, sp.GetRequiredService<CoordinationConnections>(), sp.GetRequiredService<CoordinationStatus>(), loggers, time, useRedis: true),
         };
     }
 }

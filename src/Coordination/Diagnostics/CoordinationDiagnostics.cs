@@ -1,0 +1,32 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Coordination.Diagnostics;
+
+/// <summary>The <c>Coordination</c> meter and activity source and their instruments.</summary>
+public static class CoordinationDiagnostics
+{
+    /// <summary>Name of the meter and the activity source.</summary>
+    public const string Name = "Coordination";
+
+    /// <summary>Traces lock acquisition and release.</summary>
+    public static readonly ActivitySource ActivitySource = new(Name);
+
+    internal static readonly Meter Meter = new(Name);
+
+    internal static readonly Histogram<double> AcquireDuration = Meter.CreateHistogram<double>("coordination.lock.acquire.duration", "ms", "Time to acquire a lock, waiting included, for successful acquisitions.");
+
+    internal static readonly Histogram<double> WaitDuration = Meter.CreateHistogram<double>("coordination.lock.wait.duration", "ms", "Time spent waiting behind another holder.");
+
+    internal static readonly Histogram<double> HeldDuration = Meter.CreateHistogram<double>("coordination.lock.held.duration", "ms", "Time a lock was held.");
+
+    internal static readonly Counter<long> Contentions = Meter.CreateCounter<long>("coordination.lock.contentions", "{contention}", "Acquisitions that found the lock taken.");
+
+    internal static readonly Counter<long> Lost = Meter.CreateCounter<long>("coordination.lock.lost", "{lock}", "Held locks that could no longer be trusted.");
+
+    internal static readonly Counter<long> ZooKeeperWrites = Meter.CreateCounter<long>("coordination.lock.zookeeper_writes", "{request}", "ZooKeeper create/delete requests made by the lock engine.");
+
+    internal static readonly Counter<long> Unavailable = Meter.CreateCounter<long>("coordination.lock.unavailable", "{request}", "Lock requests refused because the backend could not decide (fail closed).");
+
+    internal static KeyValuePair<string, object?> ModeTag(Locks.LockMode mode) => new("mode", mode.ToString());
+}

@@ -1,0 +1,726 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Coordination.Diagnostics;
+using Coordination.Keys;
+using Coordination.ZooKeeper;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
+
+namespace Coordination.Locks;
+
+/// <summary>
+/// The hybrid lock (and, without Redis, the ZooKeeper-only lock).
+/// </summary>
+/// <remarks>
+/// Protocol for key K (node dir D = <c>&lt;root&gt;/locks/&lt;encoded K&gt;</c>, a container node):
+/// <code>
+/// 0. local:   queue behind other callers of this process for K (one remote contender per process).
+/// 1. gate:    SET &lt;prefix&gt;lock:K "&lt;owner&gt;:{meta}" NX PX lease.   Lost + try-once  => null, no ZooKeeper traffic.
+///             Redis unreachable => skip the gate, report Degraded, continue ZooKeeper-only.
+/// 2. queue:   create D/&lt;owner&gt;-NNNNNNNNNN ephemeral-sequential (ConnectionLoss => find own node by owner id).
+/// 3. check:   getChildren(D); lowest sequence = owner.  Not lowest: try-once => delete own node, give the gate
+///             back, null.  Waiting => give the gate back (the record belongs to the owner), watch the
+///             predecessor only (exists+watch) and the Redis release bell; on either, re-check.
+/// 4. granted: fencing token = czxid of own node; SET the record (ZooKeeper wins over a stale record);
+///             exists-watch on own node (deleted => lost); the watchdog re-asserts the record every lease/3.
+/// 5. release: delete own node and, concurrently, Lua compare-and-delete of the record + PUBLISH the bell.
+/// Lost: own node deleted, session expired, or suspended for half the session timeout since the server
+/// was last heard from (before the server can expire the session). ZooKeeper unreachable => LockUnavailable
+/// (fail closed) unless UnsafeAllowRedisOnlyFallback.
+/// </code>
+/// </remarks>
+internal sealed class HybridLockProvider : IDistributedLockProvider, IAsyncDisposable
+{
+    private readonly HybridCoordinationOptions _options;
+    private readonly CoordinationConnections _connections;
+    private readonly CoordinationStatus _status;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly bool _useRedis;
+    private readonly LockMode _mode;
+    private readonly LocalLockQueue _local = new();
+    private readonly ReleaseBell _bell;
+    private readonly ConcurrentDictionary<LockHandle, byte> _active = new();
+    private readonly RedisLockProvider? _fallback;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly string _locksRoot;
+    private Task? _watchdog;
+    private long _suspendGeneration;
+
+    public HybridLockProvider(HybridCoordinationOptions options, CoordinationConnections connections, CoordinationStatus status, ILoggerFactory? loggerFactory, TimeProvider? time, bool useRedis)
+    {
+        _options = options;
+        _connections = connections;
+        _status = status;
+        _logger = loggerFactory?.CreateLogger<HybridLockProvider>() ?? (ILogger)NullLogger.Instance;
+        _time = time ?? TimeProvider.System;
+        _useRedis = useRedis;
+        _mode = useRedis ? LockMode.Hybrid : LockMode.ZooKeeperOnly;
+        _bell = new ReleaseBell(options.RedisPrefix);
+        _locksRoot = (options.ZooKeeperRoot == "/" ? string.Empty : options.ZooKeeperRoot) + "/locks";
+        if (useRedis && options.UnsafeAllowRedisOnlyFallback)
+        {
+            _fallback = new RedisLockProvider(options, connections, status, loggerFactory, time, _bell, isFallback: true);
+        }
+
+        connections.ZooKeeperStateChanged += OnZooKeeperStateChanged;
+    }
+
+    internal LocalLockQueue LocalQueue => _local;
+
+    internal int ActiveCount => _active.Count;
+
+    public async ValueTask<IDistributedLockHandle?> TryAcquireAsync(string key, TimeSpan timeout = default, CancellationToken cancellationToken = default)
+    {
+        LockKey.Validate(key, _options.MaxKeyLength);
+        LockTimeouts.Validate(timeout);
+        return await AcquireCoreAsync(key, LockTimeouts.Normalize(timeout), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<IDistributedLockHandle> AcquireAsync(string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        LockKey.Validate(key, _options.MaxKeyLength);
+        LockTimeouts.Validate(timeout);
+        var handle = await AcquireCoreAsync(key, LockTimeouts.Normalize(timeout), cancellationToken).ConfigureAwait(false);
+        return handle ?? throw LockTimeouts.TimedOut(key, timeout);
+    }
+
+    private async ValueTask<IDistributedLockHandle?> AcquireCoreAsync(string key, TimeSpan? timeout, CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
+        using var activity = CoordinationDiagnostics.ActivitySource.StartActivity("coordination.lock.acquire");
+        activity?.SetTag("coordination.lock.key", key);
+        activity?.SetTag("coordination.lock.mode", _mode.ToString());
+        var start = Stopwatch.GetTimestamp();
+        var releaser = await _local.EnterAsync(key, timeout, ct).ConfigureAwait(false);
+        if (releaser is null)
+        {
+            CoordinationDiagnostics.Contentions.Add(1, CoordinationDiagnostics.ModeTag(_mode));
+            activity?.SetTag("coordination.lock.acquired", false);
+            return null;
+        }
+
+        try
+        {
+            var remaining = timeout is { } t ? t - Stopwatch.GetElapsedTime(start) : (TimeSpan?)null;
+            if (remaining < TimeSpan.Zero)
+            {
+                remaining = TimeSpan.Zero;
+            }
+
+            var handle = await AcquireRemoteAsync(key, remaining, start, ct).ConfigureAwait(false);
+            if (handle is null)
+            {
+                releaser.Dispose();
+                activity?.SetTag("coordination.lock.acquired", false);
+                return null;
+            }
+
+            handle.AttachLocal(releaser);
+            activity?.SetTag("coordination.lock.acquired", true);
+            activity?.SetTag("coordination.lock.fencing_token", handle.FencingToken);
+            CoordinationDiagnostics.AcquireDuration.Record(Stopwatch.GetElapsedTime(start).TotalMilliseconds, CoordinationDiagnostics.ModeTag(handle.Mode));
+            return handle;
+        }
+        catch
+        {
+            releaser.Dispose();
+            throw;
+        }
+    }
+
+    private IConnectionMultiplexer? UsableRedis(string key)
+    {
+        if (!_useRedis)
+        {
+            return null;
+        }
+
+        var task = _connections.GetRedisAsync();
+        if (!task.IsCompleted)
+        {
+            // First use: the multiplexer is still connecting; do not block the lock on it.
+            _ = task.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return null;
+        }
+
+        if (!task.IsCompletedSuccessfully || !task.Result.IsConnected)
+        {
+            MarkRedisDown(key, task.Exception?.InnerException);
+            return null;
+        }
+
+        return task.Result;
+    }
+
+    private void MarkRedisDown(string key, Exception? ex)
+    {
+        if (_status.Mode == CoordinationHealthMode.Normal)
+        {
+            Log.RedisDegraded(_logger, key, ex);
+        }
+
+        if (_status.Mode is CoordinationHealthMode.Normal or CoordinationHealthMode.Degraded)
+        {
+            _status.Set(CoordinationHealthMode.Degraded, "Redis is unavailable: locks are decided by ZooKeeper alone.");
+        }
+    }
+
+    private void MarkHealthy()
+    {
+        if (_status.Mode != CoordinationHealthMode.Normal)
+        {
+            _status.Set(CoordinationHealthMode.Normal, null);
+        }
+    }
+
+    private async ValueTask<LockHandle?> AcquireRemoteAsync(string key, TimeSpan? remaining, long start, CancellationToken ct)
+    {
+        var ownerId = RedisLockRecord.NewOwnerId();
+        var record = RedisLockRecord.RecordKey(_options.RedisPrefix, key);
+        var redis = UsableRedis(key);
+        var gate = false;
+        if (redis is not null)
+        {
+            try
+            {
+                gate = await redis.GetDatabase().StringSetAsync(record, ownerId + ":{}", _options.RedisLease, When.NotExists).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+            {
+                MarkRedisDown(key, ex);
+                redis = null;
+            }
+
+            if (!gate && redis is not null && remaining == TimeSpan.Zero)
+            {
+                CoordinationDiagnostics.Contentions.Add(1, CoordinationDiagnostics.ModeTag(_mode));
+                return null;
+            }
+        }
+
+        try
+        {
+            ZooKeeperClient zk;
+            try
+            {
+                zk = _connections.GetZooKeeper();
+                if (zk.State != ZooKeeperState.Connected)
+                {
+                    var grace = remaining is { } r ? (r < _options.ConnectTimeout ? r : _options.ConnectTimeout) : _options.ConnectTimeout;
+                    await zk.WaitForConnectedAsync(grace, ct).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is TimeoutException or ZooKeeperException or ObjectDisposedException)
+            {
+                return await UnavailableAsync(key, remaining, ct, ex, redis, gate ? ownerId : null).ConfigureAwait(false);
+            }
+
+            if (redis is not null && _status.Mode != CoordinationHealthMode.Normal)
+            {
+                MarkHealthy();
+            }
+            else if (redis is null && !_useRedis && _status.Mode != CoordinationHealthMode.Normal)
+            {
+                MarkHealthy();
+            }
+
+            var dir = _locksRoot + "/" + LockKey.ToNodeName(key);
+            var result = await QueueAndWaitAsync(zk, key, dir, ownerId, remaining, start, ct, redis, gate).ConfigureAwait(false);
+            gate = false; // QueueAndWaitAsync owns the reservation from here
+            return result;
+        }
+        catch when (gate && redis is not null)
+        {
+            await GiveBackGateAsync(redis, record, ownerId).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async ValueTask<LockHandle?> UnavailableAsync(string key, TimeSpan? remaining, CancellationToken ct, Exception ex, IConnectionMultiplexer? redis, string? gateOwner)
+    {
+        if (redis is not null && gateOwner is not null)
+        {
+            await GiveBackGateAsync(redis, RedisLockRecord.RecordKey(_options.RedisPrefix, key), gateOwner).ConfigureAwait(false);
+        }
+
+        if (_fallback is not null && redis is not null)
+        {
+            Log.UnsafeFallback(_logger, key);
+            _status.Set(CoordinationHealthMode.UnsafeRedisOnly, "ZooKeeper is unavailable: UnsafeAllowRedisOnlyFallback grants Redis-only leases.");
+            return await _fallback.AcquireDirectAsync(key, remaining, ct).ConfigureAwait(false);
+        }
+
+        Log.ZooKeeperUnavailable(_logger, key, ex);
+        CoordinationDiagnostics.Unavailable.Add(1, CoordinationDiagnostics.ModeTag(_mode));
+        _status.Set(CoordinationHealthMode.Unavailable, "ZooKeeper is unavailable: no lock is granted (fail closed).");
+        throw new LockUnavailableException($"The lock '{key}' cannot be decided: ZooKeeper ({_options.ZooKeeper}) is unavailable ({ex.Message}). No lock was granted.", ex);
+    }
+
+    private async Task GiveBackGateAsync(IConnectionMultiplexer redis, RedisKey record, string ownerId)
+    {
+        try
+        {
+            await RedisLockRecord.CompareDeleteScript.EvaluateAsync(redis.GetDatabase(), new { record, owner = ownerId }).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+        {
+            // The reservation expires with its lease.
+        }
+    }
+
+    private async ValueTask<LockHandle?> QueueAndWaitAsync(ZooKeeperClient zk, string key, string dir, string ownerId, TimeSpan? remaining, long start, CancellationToken ct, IConnectionMultiplexer? redis, bool gate)
+    {
+        var record = RedisLockRecord.RecordKey(_options.RedisPrefix, key);
+        ZooKeeperCreateResult node;
+        try
+        {
+            node = await CreateOwnNodeAsync(zk, dir, ownerId, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ZooKeeperException and not NoAuthException || ex is TimeoutException)
+        {
+            if (gate && redis is not null)
+            {
+                await GiveBackGateAsync(redis, record, ownerId).ConfigureAwait(false);
+            }
+
+            return await UnavailableAsync(key, remaining, ct, ex, null, null).ConfigureAwait(false);
+        }
+
+        var ownName = ZooKeeperPath.GetName(node.Path);
+        var deadline = remaining is { } r ? Stopwatch.GetTimestamp() + (long)(r.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+        var waitedFrom = 0L;
+        var granted = false;
+        try
+        {
+            while (true)
+            {
+                var children = (await zk.GetChildrenAsync(dir, null, ct).ConfigureAwait(false)).Children;
+                var ordered = children.Where(c => c.Length > 10).OrderBy(Sequence).ToList();
+                var index = ordered.IndexOf(ownName);
+                if (index < 0)
+                {
+                    throw new SessionExpiredException(node.Path, $"The lock node '{node.Path}' of '{key}' vanished while waiting (session expired or node deleted).");
+                }
+
+                if (index == 0)
+                {
+                    break;
+                }
+
+                if (waitedFrom == 0)
+                {
+                    CoordinationDiagnostics.Contentions.Add(1, CoordinationDiagnostics.ModeTag(_mode));
+                    waitedFrom = Stopwatch.GetTimestamp();
+                }
+
+                if (gate && redis is not null)
+                {
+                    gate = false;
+                    await GiveBackGateAsync(redis, record, ownerId).ConfigureAwait(false);
+                }
+
+                if (remaining == TimeSpan.Zero)
+                {
+                    return null; // finally deletes the node
+                }
+
+                var wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                using var bell = redis is not null ? _bell.Listen(key, () => wake.TrySetResult()) : null;
+                if (redis is not null)
+                {
+                    _ = _bell.EnsureSubscribedAsync(redis);
+                }
+
+                void OnState(object? s, ZooKeeper.ZooKeeperStateChangedEventArgs e) => wake.TrySetResult();
+                zk.StateChanged += OnState;
+                try
+                {
+                    var predecessor = dir + "/" + ordered[index - 1];
+                    var stat = await zk.ExistsAsync(predecessor, _ => wake.TrySetResult(), ct).ConfigureAwait(false);
+                    if (stat is null)
+                    {
+                        continue;
+                    }
+
+                    var left = deadline == long.MaxValue ? Timeout.InfiniteTimeSpan : Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+                    if (left != Timeout.InfiniteTimeSpan && left <= TimeSpan.Zero)
+                    {
+                        return null;
+                    }
+
+                    try
+                    {
+                        await wake.Task.WaitAsync(left, ct).ConfigureAwait(false);
+                    }
+                    catch (TimeoutException)
+                    {
+                        return null;
+                    }
+                }
+                finally
+                {
+                    zk.StateChanged -= OnState;
+                }
+
+                if (zk.State is ZooKeeperState.Expired or ZooKeeperState.Closed)
+                {
+                    throw new SessionExpiredException(node.Path, $"The ZooKeeper session expired while waiting for '{key}'.");
+                }
+            }
+
+            granted = true;
+        }
+        catch (Exception ex) when (ex is ZooKeeperException and not NoAuthException)
+        {
+            return await UnavailableAsync(key, remaining, ct, ex, null, null).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!granted)
+            {
+                _ = DeleteNodeAsync(zk, node.Path, key);
+                if (gate && redis is not null)
+                {
+                    await GiveBackGateAsync(redis, record, ownerId).ConfigureAwait(false);
+                }
+            }
+        }
+
+        if (waitedFrom != 0)
+        {
+            CoordinationDiagnostics.WaitDuration.Record(Stopwatch.GetElapsedTime(waitedFrom).TotalMilliseconds, CoordinationDiagnostics.ModeTag(_mode));
+        }
+
+        var acquiredAt = _time.GetUtcNow();
+        var handle = new LockHandle(key, node.Stat.Czxid, _mode, acquiredAt, ownerId, ReleaseAsync)
+        {
+            NodePath = node.Path,
+            Session = zk,
+        };
+        _active[handle] = 0;
+        if (redis is not null)
+        {
+            handle.RedisValue = RedisLockRecord.Value(ownerId, key, handle.FencingToken, acquiredAt, node.Path);
+            try
+            {
+                // ZooKeeper decided: overwrite a stale or reserved record with ours. Fire-and-forget keeps it off the hot path.
+                _ = redis.GetDatabase().StringSetAsync(record, handle.RedisValue, _options.RedisLease, When.Always, CommandFlags.FireAndForget);
+            }
+            catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+            {
+                MarkRedisDown(key, ex);
+            }
+
+            EnsureWatchdog();
+        }
+
+        WatchOwnNode(zk, handle);
+        Log.LockAcquired(_logger, key, handle.FencingToken, _mode);
+        return handle;
+    }
+
+    private static long Sequence(string child) =>
+        long.TryParse(child.AsSpan(child.Length - 10), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : long.MaxValue;
+
+    private async Task<ZooKeeperCreateResult> CreateOwnNodeAsync(ZooKeeperClient zk, string dir, string ownerId, CancellationToken ct)
+    {
+        var prefix = dir + "/" + ownerId + "-";
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                CoordinationDiagnostics.ZooKeeperWrites.Add(1);
+                return await zk.CreateAsync(prefix, ReadOnlyMemory<byte>.Empty, CreateMode.EphemeralSequential, cancellationToken: ct).ConfigureAwait(false);
+            }
+            catch (NoNodeException) when (attempt < 5)
+            {
+                await EnsureDirAsync(zk, dir, ct).ConfigureAwait(false);
+            }
+            catch (ConnectionLossException) when (attempt < 3)
+            {
+                // The create may have been applied: find our node by its owner id instead of leaking it.
+                await zk.WaitForConnectedAsync(_options.OperationTimeout, ct).ConfigureAwait(false);
+                var children = await zk.GetChildrenAsync(dir, null, ct).ConfigureAwait(false);
+                var mine = children.Children.FirstOrDefault(c => c.StartsWith(ownerId, StringComparison.Ordinal));
+                if (mine is not null)
+                {
+                    var path = dir + "/" + mine;
+                    var stat = await zk.ExistsAsync(path, null, ct).ConfigureAwait(false);
+                    if (stat is not null)
+                    {
+                        return new ZooKeeperCreateResult(path, stat);
+                    }
+                }
+            }
+        }
+    }
+
+    private async Task EnsureDirAsync(ZooKeeperClient zk, string dir, CancellationToken ct)
+    {
+        var parts = dir.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var path = string.Empty;
+        for (var i = 0; i < parts.Length; i++)
+        {
+            path += "/" + parts[i];
+            try
+            {
+                var mode = i == parts.Length - 1 ? CreateMode.Container : CreateMode.Persistent;
+                CoordinationDiagnostics.ZooKeeperWrites.Add(1);
+                await zk.CreateAsync(path, ReadOnlyMemory<byte>.Empty, mode, cancellationToken: ct).ConfigureAwait(false);
+            }
+            catch (NodeExistsException)
+            {
+            }
+        }
+    }
+
+    private void WatchOwnNode(ZooKeeperClient zk, LockHandle handle)
+    {
+        var path = handle.NodePath!;
+        _ = WatchAsync();
+
+        async Task WatchAsync()
+        {
+            try
+            {
+                var stat = await zk.ExistsAsync(path, e =>
+                {
+                    if (e.Type == WatchEventType.NodeDeleted || e.State == WatchKeeperState.Expired)
+                    {
+                        Lose(handle, e.Type == WatchEventType.NodeDeleted ? "its ZooKeeper node was deleted" : "the ZooKeeper session expired");
+                    }
+                }).ConfigureAwait(false);
+                if (stat is null)
+                {
+                    Lose(handle, "its ZooKeeper node was deleted");
+                }
+            }
+            catch (Exception ex) when (ex is ZooKeeperException or ObjectDisposedException)
+            {
+                if (zk.State is ZooKeeperState.Expired or ZooKeeperState.Closed)
+                {
+                    Lose(handle, "the ZooKeeper session ended");
+                }
+            }
+        }
+    }
+
+    private void Lose(LockHandle handle, string reason)
+    {
+        if (handle.IsReleased || handle.IsLost)
+        {
+            return;
+        }
+
+        Log.LockLost(_logger, handle.Key, handle.FencingToken, reason);
+        handle.MarkLost();
+    }
+
+    private void OnZooKeeperStateChanged(object? sender, ZooKeeper.ZooKeeperStateChangedEventArgs e)
+    {
+        if (sender is not ZooKeeperClient zk)
+        {
+            return;
+        }
+
+        var generation = Interlocked.Increment(ref _suspendGeneration);
+        switch (e.Current)
+        {
+            case ZooKeeperState.Expired:
+            case ZooKeeperState.Closed:
+            case ZooKeeperState.AuthFailed:
+                foreach (var h in _active.Keys.Where(h => ReferenceEquals(h.Session, zk)))
+                {
+                    Lose(h, $"the ZooKeeper session is {e.Current}");
+                }
+
+                break;
+            case ZooKeeperState.Suspended:
+                // The server may expire the session once the timeout has passed since it last heard from us; stop
+                // trusting the locks at half of it, measured from the last bytes we received.
+                var bound = zk.NegotiatedSessionTimeout / 2;
+                var elapsed = Stopwatch.GetElapsedTime(zk.LastHeardFromServer);
+                var delay = bound - elapsed;
+                _ = SuspendedAsync(zk, delay < TimeSpan.Zero ? TimeSpan.Zero : delay, generation);
+                break;
+        }
+    }
+
+    private async Task SuspendedAsync(ZooKeeperClient zk, TimeSpan delay, long generation)
+    {
+        try
+        {
+            await Task.Delay(delay, _time, _stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        if (Interlocked.Read(ref _suspendGeneration) == generation && zk.State != ZooKeeperState.Connected)
+        {
+            foreach (var h in _active.Keys.Where(h => ReferenceEquals(h.Session, zk)))
+            {
+                Lose(h, $"the ZooKeeper connection was suspended longer than half the session timeout ({zk.NegotiatedSessionTimeout / 2})");
+            }
+        }
+    }
+
+    private void EnsureWatchdog()
+    {
+        if (_watchdog is null)
+        {
+            lock (_active)
+            {
+                _watchdog ??= Task.Run(WatchdogAsync);
+            }
+        }
+    }
+
+    private async Task WatchdogAsync()
+    {
+        using var timer = new PeriodicTimer(_options.RedisLease / 3, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                var handles = _active.Keys.Where(h => h.RedisValue is not null && !h.IsReleased).ToList();
+                if (handles.Count == 0)
+                {
+                    continue;
+                }
+
+                var redis = UsableRedis(handles[0].Key);
+                if (redis is null)
+                {
+                    continue;
+                }
+
+                var db = redis.GetDatabase();
+                var lease = (long)_options.RedisLease.TotalMilliseconds;
+                foreach (var h in handles)
+                {
+                    try
+                    {
+                        await RedisLockRecord.ReassertScript.EvaluateAsync(db, new
+                        {
+                            record = RedisLockRecord.RecordKey(_options.RedisPrefix, h.Key),
+                            value = h.RedisValue,
+                            owner = h.OwnerId,
+                            lease,
+                        }).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+                    {
+                        Log.LeaseExtendFailed(_logger, h.Key, ex);
+                        MarkRedisDown(h.Key, ex);
+                        break;
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async ValueTask ReleaseAsync(LockHandle handle)
+    {
+        _active.TryRemove(handle, out _);
+        var zk = (ZooKeeperClient)handle.Session!;
+        var zkTask = handle.IsLost && zk.State is ZooKeeperState.Expired or ZooKeeperState.Closed
+            ? Task.CompletedTask
+            : DeleteNodeAsync(zk, handle.NodePath!, handle.Key);
+        Task redisTask = Task.CompletedTask;
+        if (_useRedis)
+        {
+            var redis = _connections.RedisIfCreated;
+            if (redis is { IsConnected: true })
+            {
+                redisTask = RedisLockRecord.ReleaseScript.EvaluateAsync(redis.GetDatabase(), new
+                {
+                    record = RedisLockRecord.RecordKey(_options.RedisPrefix, handle.Key),
+                    owner = handle.OwnerId,
+                    channel = _options.RedisPrefix + "released",
+                    key = handle.Key,
+                });
+            }
+        }
+
+        try
+        {
+            await redisTask.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+        {
+            MarkRedisDown(handle.Key, ex);
+        }
+
+        await zkTask.ConfigureAwait(false);
+        Log.LockReleased(_logger, handle.Key, handle.FencingToken);
+    }
+
+    /// <summary>Deletes a lock node, retrying across connection loss so a live session never keeps a stale node.</summary>
+    private async Task DeleteNodeAsync(ZooKeeperClient zk, string path, string key)
+    {
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            try
+            {
+                CoordinationDiagnostics.ZooKeeperWrites.Add(1);
+                await zk.DeleteAsync(path).ConfigureAwait(false);
+                return;
+            }
+            catch (NoNodeException)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is SessionExpiredException or ObjectDisposedException)
+            {
+                return; // the ephemeral node is gone with its session
+            }
+            catch (Exception ex) when (ex is ZooKeeperException)
+            {
+                if (attempt == 19)
+                {
+                    Log.ReleaseFailed(_logger, key, ex);
+                    return;
+                }
+
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(50 * (attempt + 1)), _stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _connections.ZooKeeperStateChanged -= OnZooKeeperStateChanged;
+        foreach (var h in _active.Keys.ToList())
+        {
+            await h.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_watchdog is { } w)
+        {
+            await w.ConfigureAwait(false);
+        }
+
+        if (_fallback is not null)
+        {
+            await _fallback.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,311 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Coordination.Diagnostics;
+using Coordination.Keys;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
+
+namespace Coordination.Locks;
+
+/// <summary>
+/// <see cref="LockMode.RedisOnly"/> (and the unsafe fallback of the hybrid mode): a lease lock on one Redis.
+/// </summary>
+/// <remarks>
+/// Acquire = one Lua call: <c>SET record owner NX PX lease</c> then <c>INCR fence</c> for the fencing token;
+/// on failure the script returns the remaining lease. Waiters sleep until the release bell rings for the key or
+/// the holder's lease would run out (a crashed holder never rings), never on a fixed poll interval. The watchdog
+/// extends the lease every lease/3 while the record is still ours; if it is not, the lock is lost. Weaker than
+/// ZooKeeper: a Redis failover or a holder paused longer than the lease can let two holders overlap, and
+/// waiters are not served in FIFO order.
+/// </remarks>
+internal sealed class RedisLockProvider : IDistributedLockProvider, IAsyncDisposable
+{
+    private readonly HybridCoordinationOptions _options;
+    private readonly CoordinationConnections _connections;
+    private readonly CoordinationStatus _status;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly ReleaseBell _bell;
+    private readonly bool _isFallback;
+    private readonly LocalLockQueue _local = new();
+    private readonly ConcurrentDictionary<LockHandle, byte> _active = new();
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _watchdog;
+
+    public RedisLockProvider(HybridCoordinationOptions options, CoordinationConnections connections, CoordinationStatus status, ILoggerFactory? loggerFactory, TimeProvider? time, ReleaseBell? bell = null, bool isFallback = false)
+    {
+        _options = options;
+        _connections = connections;
+        _status = status;
+        _logger = loggerFactory?.CreateLogger<RedisLockProvider>() ?? (ILogger)NullLogger.Instance;
+        _time = time ?? TimeProvider.System;
+        _bell = bell ?? new ReleaseBell(options.RedisPrefix);
+        _isFallback = isFallback;
+    }
+
+    internal LocalLockQueue LocalQueue => _local;
+
+    public async ValueTask<IDistributedLockHandle?> TryAcquireAsync(string key, TimeSpan timeout = default, CancellationToken cancellationToken = default)
+    {
+        LockKey.Validate(key, _options.MaxKeyLength);
+        LockTimeouts.Validate(timeout);
+        return await AcquireCoreAsync(key, LockTimeouts.Normalize(timeout), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<IDistributedLockHandle> AcquireAsync(string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        LockKey.Validate(key, _options.MaxKeyLength);
+        LockTimeouts.Validate(timeout);
+        var handle = await AcquireCoreAsync(key, LockTimeouts.Normalize(timeout), cancellationToken).ConfigureAwait(false);
+        return handle ?? throw LockTimeouts.TimedOut(key, timeout);
+    }
+
+    private async ValueTask<IDistributedLockHandle?> AcquireCoreAsync(string key, TimeSpan? timeout, CancellationToken ct)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var releaser = await _local.EnterAsync(key, timeout, ct).ConfigureAwait(false);
+        if (releaser is null)
+        {
+            CoordinationDiagnostics.Contentions.Add(1, CoordinationDiagnostics.ModeTag(LockMode.RedisOnly));
+            return null;
+        }
+
+        try
+        {
+            var remaining = timeout is { } t ? t - Stopwatch.GetElapsedTime(start) : (TimeSpan?)null;
+            var handle = await AcquireDirectAsync(key, remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining, ct).ConfigureAwait(false);
+            if (handle is null)
+            {
+                releaser.Dispose();
+                return null;
+            }
+
+            handle.AttachLocal(releaser);
+            CoordinationDiagnostics.AcquireDuration.Record(Stopwatch.GetElapsedTime(start).TotalMilliseconds, CoordinationDiagnostics.ModeTag(LockMode.RedisOnly));
+            return handle;
+        }
+        catch
+        {
+            releaser.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Acquires without the local queue (the hybrid provider already holds its own).</summary>
+    internal async ValueTask<LockHandle?> AcquireDirectAsync(string key, TimeSpan? remaining, CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
+        IConnectionMultiplexer redis;
+        try
+        {
+            redis = await _connections.GetRedisAsync().WaitAsync(_options.ConnectTimeout, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException || RedisLockRecord.IsRedisFailure(ex))
+        {
+            throw Unavailable(key, ex);
+        }
+
+        var db = redis.GetDatabase();
+        var ownerId = RedisLockRecord.NewOwnerId();
+        var record = RedisLockRecord.RecordKey(_options.RedisPrefix, key);
+        var acquiredAt = _time.GetUtcNow();
+        var value = RedisLockRecord.Value(ownerId, key, 0, acquiredAt, null);
+        var deadline = remaining is { } r ? Stopwatch.GetTimestamp() + (long)(r.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+        var lease = (long)_options.RedisLease.TotalMilliseconds;
+        var contended = false;
+        while (true)
+        {
+            TaskCompletionSource? wake = null;
+            IDisposable? listen = null;
+            if (remaining != TimeSpan.Zero)
+            {
+                // Listen before trying so a release between the try and the wait is not missed.
+                wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                listen = _bell.Listen(key, () => wake.TrySetResult());
+                try
+                {
+                    await _bell.EnsureSubscribedAsync(redis).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+                {
+                    listen.Dispose();
+                    throw Unavailable(key, ex);
+                }
+            }
+
+            using (listen)
+            {
+                long result;
+                try
+                {
+                    result = (long)await RedisLockRecord.AcquireScript.EvaluateAsync(db, new
+                    {
+                        record,
+                        value,
+                        lease,
+                        fence = RedisLockRecord.FenceKey(_options.RedisPrefix, key),
+                    }).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+                {
+                    throw Unavailable(key, ex);
+                }
+
+                if (result > 0)
+                {
+                    if (!_isFallback && _status.Mode != CoordinationHealthMode.Normal)
+                    {
+                        _status.Set(CoordinationHealthMode.Normal, null);
+                    }
+
+                    var mode = _isFallback ? LockMode.Hybrid : LockMode.RedisOnly;
+                    var handle = new LockHandle(key, result, mode, acquiredAt, ownerId, ReleaseAsync) { RedisValue = value };
+                    _active[handle] = 0;
+                    EnsureWatchdog();
+                    Log.LockAcquired(_logger, key, result, LockMode.RedisOnly);
+                    return handle;
+                }
+
+                if (!contended)
+                {
+                    contended = true;
+                    CoordinationDiagnostics.Contentions.Add(1, CoordinationDiagnostics.ModeTag(LockMode.RedisOnly));
+                }
+
+                if (wake is null)
+                {
+                    return null;
+                }
+
+                var left = deadline == long.MaxValue ? Timeout.InfiniteTimeSpan : Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+                if (left != Timeout.InfiniteTimeSpan && left <= TimeSpan.Zero)
+                {
+                    return null;
+                }
+
+                // Wake on the bell, or when the holder's lease runs out (a crashed holder never rings).
+                var leaseLeft = TimeSpan.FromMilliseconds(-result + 1);
+                var wait = left == Timeout.InfiniteTimeSpan || leaseLeft < left ? leaseLeft : left;
+                try
+                {
+                    await wake.Task.WaitAsync(wait, _time, ct).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                }
+            }
+        }
+    }
+
+    private LockUnavailableException Unavailable(string key, Exception ex)
+    {
+        CoordinationDiagnostics.Unavailable.Add(1, CoordinationDiagnostics.ModeTag(LockMode.RedisOnly));
+        if (!_isFallback)
+        {
+            _status.Set(CoordinationHealthMode.Unavailable, "Redis is unavailable: no lock is granted (fail closed).");
+        }
+
+        return new LockUnavailableException($"The lock '{key}' cannot be decided: Redis ({_options.Redis}) is unavailable ({ex.Message}). No lock was granted.", ex);
+    }
+
+    private void EnsureWatchdog()
+    {
+        if (_watchdog is null)
+        {
+            lock (_active)
+            {
+                _watchdog ??= Task.Run(WatchdogAsync);
+            }
+        }
+    }
+
+    private async Task WatchdogAsync()
+    {
+        using var timer = new PeriodicTimer(_options.RedisLease / 3, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                var redis = _connections.RedisIfCreated;
+                foreach (var h in _active.Keys.Where(h => !h.IsReleased && !h.IsLost).ToList())
+                {
+                    try
+                    {
+                        if (redis is null)
+                        {
+                            throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "No Redis connection.");
+                        }
+
+                        var ok = (long)await RedisLockRecord.ExtendScript.EvaluateAsync(redis.GetDatabase(), new
+                        {
+                            record = RedisLockRecord.RecordKey(_options.RedisPrefix, h.Key),
+                            owner = h.OwnerId,
+                            lease = (long)_options.RedisLease.TotalMilliseconds,
+                        }).ConfigureAwait(false);
+                        if (ok == 0)
+                        {
+                            Log.LockLost(_logger, h.Key, h.FencingToken, "its Redis lease expired or was taken over");
+                            h.MarkLost();
+                        }
+                    }
+                    catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+                    {
+                        Log.LeaseExtendFailed(_logger, h.Key, ex);
+                        if (_time.GetUtcNow() - h.AcquiredAt > _options.RedisLease / 2)
+                        {
+                            // We cannot prove the lease is still ours; it may run out before Redis is back.
+                            Log.LockLost(_logger, h.Key, h.FencingToken, "its Redis lease could not be extended");
+                            h.MarkLost();
+                        }
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async ValueTask ReleaseAsync(LockHandle handle)
+    {
+        _active.TryRemove(handle, out _);
+        var redis = _connections.RedisIfCreated;
+        if (redis is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await RedisLockRecord.ReleaseScript.EvaluateAsync(redis.GetDatabase(), new
+            {
+                record = RedisLockRecord.RecordKey(_options.RedisPrefix, handle.Key),
+                owner = handle.OwnerId,
+                channel = _options.RedisPrefix + "released",
+                key = handle.Key,
+            }).ConfigureAwait(false);
+            Log.LockReleased(_logger, handle.Key, handle.FencingToken);
+        }
+        catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+        {
+            Log.ReleaseFailed(_logger, handle.Key, ex);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var h in _active.Keys.ToList())
+        {
+            await h.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_watchdog is { } w)
+        {
+            await w.ConfigureAwait(false);
+        }
+
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using StackExchange.Redis;
+
+namespace Coordination.Locks;
+
+/// <summary>
+/// Wakes local waiters when any process publishes a release of their key on <c>&lt;prefix&gt;released</c>.
+/// One subscription per process, made on first use; waiters register a callback per key.
+/// </summary>
+internal sealed class ReleaseBell
+{
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<object, Action>> _listeners = new(StringComparer.Ordinal);
+    private readonly string _prefix;
+    private Task? _subscribed;
+
+    public ReleaseBell(string prefix) => _prefix = prefix;
+
+    /// <summary>Subscribes once; failures are swallowed (waiters still have their ZooKeeper watch or lease timer).</summary>
+    public Task EnsureSubscribedAsync(IConnectionMultiplexer redis)
+    {
+        var t = _subscribed;
+        if (t is { IsCompletedSuccessfully: true })
+        {
+            return t;
+        }
+
+        lock (_listeners)
+        {
+            if (_subscribed is null || _subscribed.IsFaulted || _subscribed.IsCanceled)
+            {
+                _subscribed = redis.GetSubscriber().SubscribeAsync(RedisLockRecord.Channel(_prefix), (_, message) => Ring((string?)message));
+            }
+
+            return _subscribed;
+        }
+    }
+
+    public void Ring(string? key)
+    {
+        if (key is not null && _listeners.TryGetValue(key, out var set))
+        {
+            foreach (var a in set.Values)
+            {
+                a();
+            }
+        }
+    }
+
+    public IDisposable Listen(string key, Action onRelease)
+    {
+        var token = new object();
+        var set = _listeners.GetOrAdd(key, _ => new ConcurrentDictionary<object, Action>());
+        set[token] = onRelease;
+        return new Registration(this, key, token);
+    }
+
+    private sealed class Registration(ReleaseBell bell, string key, object token) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (bell._listeners.TryGetValue(key, out var set))
+            {
+                set.TryRemove(token, out _);
+                if (set.IsEmpty)
+                {
+                    bell._listeners.TryRemove(new KeyValuePair<string, ConcurrentDictionary<object, Action>>(key, set));
+                }
+            }
+        }
+    }
+}
