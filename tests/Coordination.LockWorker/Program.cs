@@ -1,0 +1,73 @@
+// A separate OS process for the lock tests. Usage:
+//   hammer <mode> <redis> <zk> <prefix> <root> <key> <tasks> <iterations>
+//     each task: acquire, unguarded read-modify-write of <prefix>counter (GET, yield, SET), check the fencing
+//     token is above the last one recorded in <prefix>last-token, release. Prints "DONE <violations>".
+//   hold <mode> <redis> <zk> <prefix> <root> <key> <sessionTimeoutMs>
+//     acquires, prints "ACQUIRED <token>", then prints "LOST <ms after acquire>" when LostToken fires.
+using System.Diagnostics;
+using Coordination;
+using Coordination.Locks;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
+
+var verb = args[0];
+var mode = Enum.Parse<LockMode>(args[1]);
+var redisCs = args[2];
+var zkCs = args[3];
+var prefix = args[4];
+var root = args[5];
+var key = args[6];
+
+var services = new ServiceCollection();
+services.AddHybridCoordination(o =>
+{
+    o.Mode = mode;
+    o.Redis = redisCs;
+    o.ZooKeeper = zkCs;
+    o.RedisPrefix = prefix;
+    o.ZooKeeperRoot = root;
+    if (verb == "hold")
+    {
+        o.SessionTimeout = TimeSpan.FromMilliseconds(int.Parse(args[7], System.Globalization.CultureInfo.InvariantCulture));
+    }
+});
+await using var sp = services.BuildServiceProvider();
+var locks = sp.GetRequiredService<IDistributedLockProvider>();
+
+if (verb == "hold")
+{
+    var handle = await locks.AcquireAsync(key, TimeSpan.FromSeconds(30));
+    var sw = Stopwatch.StartNew();
+    Console.WriteLine($"ACQUIRED {handle.FencingToken}");
+    var lost = new TaskCompletionSource();
+    handle.LostToken.Register(() => lost.TrySetResult());
+    await lost.Task;
+    Console.WriteLine($"LOST {sw.ElapsedMilliseconds}");
+    await handle.DisposeAsync();
+    return 0;
+}
+
+var tasks = int.Parse(args[7], System.Globalization.CultureInfo.InvariantCulture);
+var iterations = int.Parse(args[8], System.Globalization.CultureInfo.InvariantCulture);
+using var mux = await ConnectionMultiplexer.ConnectAsync(redisCs);
+var db = mux.GetDatabase();
+var violations = 0;
+await Task.WhenAll(Enumerable.Range(0, tasks).Select(async _ =>
+{
+    for (var i = 0; i < iterations; i++)
+    {
+        await using var h = await locks.AcquireAsync(key, TimeSpan.FromSeconds(60));
+        var last = (long?)await db.StringGetAsync(prefix + "last-token") ?? 0;
+        if (h.FencingToken <= last)
+        {
+            Interlocked.Increment(ref violations);
+        }
+
+        await db.StringSetAsync(prefix + "last-token", h.FencingToken);
+        var v = (long?)await db.StringGetAsync(prefix + "counter") ?? 0;
+        await Task.Yield();
+        await db.StringSetAsync(prefix + "counter", v + 1);
+    }
+}));
+Console.WriteLine($"DONE {violations}");
+return 0;

@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Coordination.Locks;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
+
+namespace Coordination.Tests;
+
+/// <summary>Endpoints of the shared test servers (eng/servers.sh) and helpers to build isolated providers.</summary>
+internal static class TestEnv
+{
+    private static readonly Lazy<Dictionary<string, string>> File = new(Load);
+    private static readonly Lazy<ConnectionMultiplexer> SharedRedis = new(() => ConnectionMultiplexer.Connect(Redis + ",allowAdmin=true"));
+
+    public static string Redis => Get("COORD_REDIS");
+
+    public static string ZooKeeper => Get("COORD_ZK");
+
+    public static string Ensemble => Get("COORD_ZK_ENSEMBLE");
+
+    public static IDatabase RedisDb => SharedRedis.Value.GetDatabase();
+
+    public static string Get(string name)
+    {
+        var v = Environment.GetEnvironmentVariable(name);
+        if (!string.IsNullOrEmpty(v))
+        {
+            return v;
+        }
+
+        return File.Value.TryGetValue(name, out v) ? v : throw new InvalidOperationException($"{name} is not set and .servers/endpoints.env was not found; run eng/servers.sh start.");
+    }
+
+    private static Dictionary<string, string> Load()
+    {
+        var result = new Dictionary<string, string>();
+        var dir = Environment.GetEnvironmentVariable("COORD_SERVERS_DIR");
+        string? file = dir is not null ? Path.Combine(dir, "endpoints.env") : null;
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); file is null && d is not null; d = d.Parent)
+        {
+            var f = Path.Combine(d.FullName, ".servers", "endpoints.env");
+            if (System.IO.File.Exists(f))
+            {
+                file = f;
+            }
+        }
+
+        if (file is null || !System.IO.File.Exists(file))
+        {
+            return result;
+        }
+
+        foreach (var line in System.IO.File.ReadAllLines(file))
+        {
+            var eq = line.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0 && !line.StartsWith('#'))
+            {
+                result[line[..eq].Trim()] = line[(eq + 1)..].Trim().Trim('"');
+            }
+        }
+
+        return result;
+    }
+
+    public static string NewId() => Guid.NewGuid().ToString("N")[..10];
+
+    public static async Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out waiting for: {what}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out waiting for: {what}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>One isolated "process" worth of Coordination: its own container, connections and session.</summary>
+public sealed class LockNode : IAsyncDisposable
+{
+    private readonly ServiceProvider _services;
+
+    public LockNode(LockMode mode, string prefix, string root, Action<HybridCoordinationOptions>? configure = null)
+    {
+        var services = new ServiceCollection();
+        services.AddHybridCoordination(o =>
+        {
+            o.Mode = mode;
+            o.Redis = TestEnv.Redis;
+            o.ZooKeeper = TestEnv.ZooKeeper;
+            o.RedisPrefix = prefix;
+            o.ZooKeeperRoot = root;
+            o.SessionTimeout = TimeSpan.FromSeconds(4);
+            o.ConnectTimeout = TimeSpan.FromSeconds(2);
+            configure?.Invoke(o);
+        });
+        _services = services.BuildServiceProvider();
+        Locks = _services.GetRequiredService<IDistributedLockProvider>();
+        Connections = _services.GetRequiredService<CoordinationConnections>();
+        Status = _services.GetRequiredService<Diagnostics.CoordinationStatus>();
+    }
+
+    public IDistributedLockProvider Locks { get; }
+
+    public CoordinationConnections Connections { get; }
+
+    public Diagnostics.CoordinationStatus Status { get; }
+
+    public ValueTask DisposeAsync() => _services.DisposeAsync();
+}
+
+/// <summary>A private redis-server for tests that stop, flush or restart Redis without disturbing others.</summary>
+internal sealed class PrivateRedis : IAsyncDisposable
+{
+    private Process? _process;
+
+    public PrivateRedis() => Port = TestEnv.FreePort();
+
+    public int Port { get; }
+
+    public string Endpoint => $"127.0.0.1:{Port}";
+
+    public async Task StartAsync()
+    {
+        _process = Process.Start(new ProcessStartInfo("redis-server", $"--port {Port} --bind 127.0.0.1 --save \"\" --appendonly no")
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        }) ?? throw new InvalidOperationException("redis-server did not start");
+        _ = _process.StandardOutput.ReadToEndAsync();
+        await TestEnv.UntilAsync(async () =>
+        {
+            try
+            {
+                using var c = new TcpClient();
+                await c.ConnectAsync(IPAddress.Loopback, Port);
+                return true;
+            }
+            catch (SocketException)
+            {
+                return false;
+            }
+        }, $"redis on {Port}");
+    }
+
+    public async Task StopAsync()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            p.Kill();
+            await p.WaitForExitAsync();
+        }
+
+        _process = null;
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+}
