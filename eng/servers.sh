@@ -4,7 +4,7 @@
 #
 #   eng/servers.sh install|start|stop|status|env
 #   eng/servers.sh restart-redis|stop-redis|start-redis
-#   eng/servers.sh stop-zk <n>|start-zk <n>        (n = 1..3, ensemble member)
+#   eng/servers.sh stop-zk <n>|start-zk <n>        (n = 1..3 ensemble member, or 'standalone')
 #
 # Environment (all optional):
 #   COORD_REDIS_PORT          Redis port                      (default 6390)
@@ -271,10 +271,11 @@ zk_check_java() {
   [[ -f "$ZK_JAR" ]] || die "$ZK_JAR not found; run 'eng/servers.sh install' (apt-get install zookeeper)"
 }
 
-start_standalone() {
+start_standalone() { # [fresh]
+  local fresh=${1:-0}
   if alive zk-standalone; then check_same_port zk-standalone "$ZK_PORT"; return 0; fi
   require_free "$ZK_PORT" "zookeeper standalone"
-  rm -rf "$SERVERS_DIR/zk-standalone/data"
+  if (( fresh )); then rm -rf "$SERVERS_DIR/zk-standalone/data"; fi
   write_zk_conf zk-standalone "$ZK_PORT" </dev/null
   launch_zk zk-standalone
 }
@@ -353,7 +354,7 @@ cmd_start() {
   done
   # All JVMs boot in parallel (~3 s each on an idle machine); a cold ensemble starts from empty data.
   start_redis
-  start_standalone
+  start_standalone 1
   for n in 1 2 3; do start_member "$n" $((1 - any_member)); done
   wait_redis
   wait_for "zookeeper standalone (port $ZK_PORT)" "$SERVERS_DIR/zk-standalone.log" zk_serving "$ZK_PORT"
@@ -393,7 +394,7 @@ cmd_status() {
 }
 
 member_arg() { # verb n
-  [[ "${2:-}" =~ ^[123]$ ]] || die "'$1' needs an ensemble member number 1..3, got '${2:-}'"
+  [[ "${2:-}" =~ ^([123]|standalone)$ ]] || die "'$1' needs an ensemble member number 1..3 (or 'standalone'), got '${2:-}'"
 }
 
 main() {
@@ -414,7 +415,14 @@ main() {
     start-redis) mkdir -p "$SERVERS_DIR"; start_redis; wait_redis ;;
     restart-redis) mkdir -p "$SERVERS_DIR"; stop_pids redis; start_redis; wait_redis ;;
     stop-zk) member_arg "$@"; stop_pids "zk-$2" ;;
-    start-zk) member_arg "$@"; zk_check_java; mkdir -p "$SERVERS_DIR"; start_member "$2"; wait_member "$2" ;;
+    start-zk)
+      member_arg "$@"; zk_check_java; mkdir -p "$SERVERS_DIR"
+      if [[ "$2" == standalone ]]; then
+        start_standalone
+        wait_for "zookeeper standalone (port $ZK_PORT)" "$SERVERS_DIR/zk-standalone.log" zk_serving "$ZK_PORT"
+      else
+        start_member "$2"; wait_member "$2"
+      fi ;;
   esac
 }
 
