@@ -366,6 +366,7 @@ cmd_start() {
 cmd_stop() {
   [[ -d "$SERVERS_DIR" ]] || return 0
   stop_pids redis zk-standalone zk-1 zk-2 zk-3
+  rm -f "$SERVERS_DIR/endpoints.env"
   note "stopped."
 }
 
