@@ -17,7 +17,7 @@ set -euo pipefail
 
 readonly VERBS='install|start|stop|status|env|restart-redis|stop-redis|start-redis|stop-zk <n>|start-zk <n>'
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SERVERS_DIR="${COORD_SERVERS_DIR:-$REPO_ROOT/.servers}"
+SERVERS_DIR="$(realpath -m "${COORD_SERVERS_DIR:-$REPO_ROOT/.servers}")"
 REDIS_PORT="${COORD_REDIS_PORT:-6390}"
 ZK_PORT="${COORD_ZK_PORT:-2191}"
 ENSEMBLE_PORTS_CSV="${COORD_ZK_ENSEMBLE_PORTS:-2192,2193,2194}"
