@@ -147,11 +147,13 @@ public sealed class ServerFaultsTests(ServersFixture fixture)
     }
 
     [Fact]
-    public async Task PausedEnsembleMember_DoesNotAnswer_AndAnswersAfterResume()
+    public async Task PausedFollower_DoesNotAnswer_AndAnswersAfterResume()
     {
         await Faults.WaitForEnsembleAsync();
-        var port = fixture.Servers.EnsemblePort(2);
-        var pid = Faults.GetEnsembleMemberPid(2);
+        var leader = await Faults.FindEnsembleLeaderAsync() ?? throw new InvalidOperationException("no leader");
+        var follower = leader % 3 + 1;
+        var port = fixture.Servers.EnsemblePort(follower);
+        var pid = Faults.GetEnsembleMemberPid(follower);
 
         Faults.PauseProcess(pid);
         try
@@ -163,7 +165,7 @@ public sealed class ServerFaultsTests(ServersFixture fixture)
             Faults.ResumeProcess(pid);
         }
 
-        await Poll.UntilAsync(async () => await FourLetterWords.SendAsync("127.0.0.1", port, "ruok") == "imok", Settle, "the resumed member answers ruok");
+        await Poll.UntilAsync(async () => await FourLetterWords.SendAsync("127.0.0.1", port, "ruok") == "imok", Settle, "the resumed follower answers ruok");
         await Faults.WaitForEnsembleAsync();
     }
 

@@ -277,10 +277,13 @@ public sealed class ServerFaults
     private static void SendSignal(int pid, string signal)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pid);
-        var start = new ProcessStartInfo("kill") { UseShellExecute = false, RedirectStandardError = true };
-        start.ArgumentList.Add("-" + signal);
+        // bash's builtin kill: /bin/kill (procps) is not on every minimal machine.
+        var start = new ProcessStartInfo("bash") { UseShellExecute = false, RedirectStandardError = true };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("kill -" + signal + " \"$1\"");
+        start.ArgumentList.Add("kill");
         start.ArgumentList.Add(pid.ToString(CultureInfo.InvariantCulture));
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start kill.");
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start bash.");
         var error = process.StandardError.ReadToEnd();
         process.WaitForExit();
         if (process.ExitCode != 0)
