@@ -176,16 +176,22 @@ zk_cmd() { # port 4lw
 
 zk_mode() { zk_cmd "$1" srvr | sed -n 's/^Mode: //p'; }
 
-wait_for() { # description logfile predicate...
-  local what=$1 log=$2; shift 2
-  local deadline=$((SECONDS + START_TIMEOUT))
+wait_for() { # description logfile "name..." predicate...
+  local what=$1 log=$2 names=$3; shift 3
+  local deadline=$((SECONDS + START_TIMEOUT)) name
   until "$@"; do
+    for name in $names; do
+      alive "$name" || die "$what: $name exited while starting; see $log and $SERVERS_DIR/$name.out"
+    done
     if (( SECONDS >= deadline )); then
       die "$what did not answer within ${START_TIMEOUT}s; see $log"
     fi
     sleep 0.2
   done
 }
+
+# An earlier run may have left one of our servers paused (SIGSTOP); starting means running.
+resume() { kill -CONT "$(pid_of "$1")" 2>/dev/null || true; }
 
 # ---------------------------------------------------------------- redis
 
@@ -202,14 +208,14 @@ check_same_port() { # name port
 }
 
 start_redis() {
-  if alive redis; then check_same_port redis "$REDIS_PORT"; return 0; fi
+  if alive redis; then check_same_port redis "$REDIS_PORT"; resume redis; return 0; fi
   require_free "$REDIS_PORT" redis
   mkdir -p "$SERVERS_DIR/redis"
   launch redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no --daemonize no \
     --dir "$SERVERS_DIR/redis" --logfile "$SERVERS_DIR/redis.log" --enable-debug-command local
 }
 
-wait_redis() { wait_for "redis on port $REDIS_PORT" "$SERVERS_DIR/redis.log" redis_ping; }
+wait_redis() { wait_for "redis on port $REDIS_PORT" "$SERVERS_DIR/redis.log" redis redis_ping; }
 
 # ---------------------------------------------------------------- zookeeper
 
@@ -273,7 +279,7 @@ zk_check_java() {
 
 start_standalone() { # [fresh]
   local fresh=${1:-0}
-  if alive zk-standalone; then check_same_port zk-standalone "$ZK_PORT"; return 0; fi
+  if alive zk-standalone; then check_same_port zk-standalone "$ZK_PORT"; resume zk-standalone; return 0; fi
   require_free "$ZK_PORT" "zookeeper standalone"
   if (( fresh )); then rm -rf "$SERVERS_DIR/zk-standalone/data"; fi
   write_zk_conf zk-standalone "$ZK_PORT" </dev/null
@@ -289,7 +295,7 @@ ensemble_member_ports_free() { # n
 
 start_member() { # n [fresh]
   local n=$1 fresh=${2:-0}
-  if alive "zk-$n"; then check_same_port "zk-$n" "${ENSEMBLE_PORTS[$((n - 1))]}"; return 0; fi
+  if alive "zk-$n"; then check_same_port "zk-$n" "${ENSEMBLE_PORTS[$((n - 1))]}"; resume "zk-$n"; return 0; fi
   ensemble_member_ports_free "$n"
   if (( fresh )); then rm -rf "$SERVERS_DIR/zk-$n/data"; fi
   write_ensemble_conf "$n"
@@ -297,7 +303,8 @@ start_member() { # n [fresh]
 }
 
 zk_imok() { [[ "$(zk_cmd "$1" ruok)" == imok ]]; }
-zk_serving() { local m; m="$(zk_mode "$1")"; [[ "$m" == leader || "$m" == follower || "$m" == standalone ]]; }
+# Serving = answers ruok with imok and srvr with a serving mode.
+zk_serving() { local m; zk_imok "$1" && m="$(zk_mode "$1")" && [[ "$m" == leader || "$m" == follower || "$m" == standalone ]]; }
 
 ensemble_has_quorum() {
   local leaders=0 followers=0 p m
@@ -311,7 +318,7 @@ ensemble_has_quorum() {
 
 wait_member() { # n
   local p=${ENSEMBLE_PORTS[$(($1 - 1))]}
-  wait_for "zookeeper ensemble member $1 (port $p)" "$SERVERS_DIR/zk-$1.log" zk_serving "$p"
+  wait_for "zookeeper ensemble member $1 (port $p)" "$SERVERS_DIR/zk-$1.log" "zk-$1" zk_serving "$p"
 }
 
 # ---------------------------------------------------------------- endpoints
@@ -357,8 +364,8 @@ cmd_start() {
   start_standalone 1
   for n in 1 2 3; do start_member "$n" $((1 - any_member)); done
   wait_redis
-  wait_for "zookeeper standalone (port $ZK_PORT)" "$SERVERS_DIR/zk-standalone.log" zk_serving "$ZK_PORT"
-  wait_for "zookeeper ensemble (ports $ENSEMBLE_PORTS_CSV) electing one leader" "$SERVERS_DIR/zk-1.log" ensemble_has_quorum
+  wait_for "zookeeper standalone (port $ZK_PORT)" "$SERVERS_DIR/zk-standalone.log" zk-standalone zk_serving "$ZK_PORT"
+  wait_for "zookeeper ensemble (ports $ENSEMBLE_PORTS_CSV) electing one leader" "$SERVERS_DIR/zk-{1,2,3}.log" "zk-1 zk-2 zk-3" ensemble_has_quorum
   write_endpoints
   note "running (redis :$REDIS_PORT, zookeeper :$ZK_PORT, ensemble :$ENSEMBLE_PORTS_CSV) in $((SECONDS - t0))s; endpoints in $SERVERS_DIR/endpoints.env"
 }
@@ -420,7 +427,7 @@ main() {
       member_arg "$@"; zk_check_java; mkdir -p "$SERVERS_DIR"
       if [[ "$2" == standalone ]]; then
         start_standalone
-        wait_for "zookeeper standalone (port $ZK_PORT)" "$SERVERS_DIR/zk-standalone.log" zk_serving "$ZK_PORT"
+        wait_for "zookeeper standalone (port $ZK_PORT)" "$SERVERS_DIR/zk-standalone.log" zk-standalone zk_serving "$ZK_PORT"
       else
         start_member "$2"; wait_member "$2"
       fi ;;
