@@ -1,0 +1,134 @@
+namespace Coordination.Testing.Tests;
+
+public sealed class SupportTests
+{
+    [Fact]
+    public void ParseEnvFile_ReadsShellAndDotenvLines()
+    {
+        var values = TestServers.ParseEnvFile("""
+            # comment
+            COORD_REDIS=127.0.0.1:6390
+            export COORD_ZK=127.0.0.1:2191
+
+            COORD_REPO_ROOT='/srv/it'\''s here'
+            COORD_SERVERS_DIR="/tmp/a b"
+            """);
+
+        Assert.Equal("127.0.0.1:6390", values["COORD_REDIS"]);
+        Assert.Equal("127.0.0.1:2191", values["COORD_ZK"]);
+        Assert.Equal("/srv/it's here", values["COORD_REPO_ROOT"]);
+        Assert.Equal("/tmp/a b", values["COORD_SERVERS_DIR"]);
+        Assert.Equal(4, values.Count);
+    }
+
+    [Fact]
+    public void FromValues_BuildsPortsAndChrootedConnectionStrings()
+    {
+        var servers = TestServers.FromValues(
+            new Dictionary<string, string>
+            {
+                ["COORD_REDIS"] = "127.0.0.1:7000",
+                ["COORD_ZK"] = "127.0.0.1:7001",
+                ["COORD_ZK_ENSEMBLE"] = "127.0.0.1:7002,127.0.0.1:7003,127.0.0.1:7004",
+            },
+            "test");
+
+        Assert.Equal(7000, servers.RedisPort);
+        Assert.Equal(7001, servers.ZooKeeperPort);
+        Assert.Equal([7002, 7003, 7004], servers.EnsemblePorts);
+        Assert.Equal(7003, servers.EnsemblePort(2));
+        Assert.Equal("127.0.0.1:7001/t-x", servers.ZooKeeperWithChroot("/t-x"));
+        Assert.Equal("127.0.0.1:7002,127.0.0.1:7003,127.0.0.1:7004/t-x", servers.ZooKeeperEnsembleWithChroot("/t-x"));
+        Assert.Null(servers.ServersDirectory);
+        Assert.Throws<ArgumentException>(() => servers.ZooKeeperWithChroot("t-x"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => servers.EnsemblePort(4));
+    }
+
+    [Fact]
+    public void Load_WithNothingFound_SaysToStartTheServers()
+    {
+        var empty = Directory.CreateTempSubdirectory("coord-empty-");
+        try
+        {
+            var ex = Assert.Throws<InvalidOperationException>(() => TestServers.Load(_ => null, empty.FullName));
+
+            Assert.Contains("run eng/servers.sh start", ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            empty.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Load_FindsEndpointsFileAboveTheStartFolder()
+    {
+        var root = Directory.CreateTempSubdirectory("coord-root-");
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(root.FullName, ".servers"));
+            File.WriteAllText(
+                Path.Combine(root.FullName, ".servers", TestServers.EndpointsFileName),
+                $"COORD_REDIS=127.0.0.1:1\nCOORD_ZK=127.0.0.1:2\nCOORD_ZK_ENSEMBLE=127.0.0.1:3,127.0.0.1:4,127.0.0.1:5\nCOORD_SERVERS_DIR={root.FullName}/.servers\n");
+            var deep = Directory.CreateDirectory(Path.Combine(root.FullName, "tests", "X", "bin"));
+
+            var servers = TestServers.Load(_ => null, deep.FullName);
+
+            Assert.Equal(1, servers.RedisPort);
+            Assert.Equal($"{root.FullName}/.servers", servers.ServersDirectory);
+        }
+        finally
+        {
+            root.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void ParseMode_ReadsEachMode()
+    {
+        Assert.Equal(ZooKeeperServerMode.Leader, FourLetterWords.ParseMode("Zookeeper version: 3.8.0\nLatency min/avg/max: 0/0.0/0\nMode: leader\nNode count: 5\n"));
+        Assert.Equal(ZooKeeperServerMode.Follower, FourLetterWords.ParseMode("Mode: follower\n"));
+        Assert.Equal(ZooKeeperServerMode.Standalone, FourLetterWords.ParseMode("Mode: standalone\n"));
+        Assert.Equal(ZooKeeperServerMode.NotServing, FourLetterWords.ParseMode("This ZooKeeper instance is not currently serving requests\n"));
+        Assert.Equal(ZooKeeperServerMode.Unknown, FourLetterWords.ParseMode("garbage"));
+    }
+
+    [Fact]
+    public void ParseMntr_SplitsTabSeparatedLines()
+    {
+        var values = FourLetterWords.ParseMntr("zk_version\t3.8.0\nzk_server_state\tfollower\n");
+
+        Assert.Equal("follower", values["zk_server_state"]);
+        Assert.Equal(2, values.Count);
+    }
+
+    [Fact]
+    public void TestNamespace_GivesEachTestItsOwnPrefixAndChroot()
+    {
+        var a = TestNamespace.Create();
+        var b = TestNamespace.Create();
+
+        Assert.NotEqual(a.KeyPrefix, b.KeyPrefix);
+        Assert.Matches("^t-[0-9a-f]{12}-$", a.KeyPrefix);
+        Assert.Equal("/t-" + a.Id, a.Chroot);
+        Assert.Equal(a.KeyPrefix + "x", a.Key("x"));
+    }
+
+    [Fact]
+    public async Task PollUntil_WhenConditionStaysFalse_ThrowsTimeoutNamingWhat()
+    {
+        var ex = await Assert.ThrowsAsync<TimeoutException>(() => Poll.UntilAsync(() => false, TimeSpan.FromMilliseconds(100), "pigs fly"));
+
+        Assert.Contains("pigs fly", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PollUntil_ReturnsOnceConditionHolds()
+    {
+        var calls = 0;
+
+        await Poll.UntilAsync(() => ++calls == 3, TimeSpan.FromSeconds(10), "the third call");
+
+        Assert.Equal(3, calls);
+    }
+}
