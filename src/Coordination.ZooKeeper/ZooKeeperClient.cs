@@ -47,6 +47,7 @@ public sealed class ZooKeeperClient : IAsyncDisposable
     private byte[]? _password;
     private long _lastZxid;
     private int _xid;
+    private long _requestsSent;
     private int _negotiatedTimeoutMs;
     private bool _chrootChecked;
 
@@ -117,6 +118,9 @@ public sealed class ZooKeeperClient : IAsyncDisposable
 
     /// <summary>The chroot of this client, or null.</summary>
     public string? Chroot => _connectionString.Chroot;
+
+    /// <summary>Requests this client has sent (pings and session housekeeping excluded).</summary>
+    public long RequestsSent => Interlocked.Read(ref _requestsSent);
 
     /// <summary>The largest zxid seen in a reply.</summary>
     public long LastZxid => Interlocked.Read(ref _lastZxid);
@@ -604,6 +608,7 @@ public sealed class ZooKeeperClient : IAsyncDisposable
         }
 
         ZooKeeperMetrics.Requests.Add(1);
+        Interlocked.Increment(ref _requestsSent);
         if (!cancellationToken.CanBeCanceled)
         {
             return await request.Task.ConfigureAwait(false);

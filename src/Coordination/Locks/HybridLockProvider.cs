@@ -131,7 +131,7 @@ internal sealed class HybridLockProvider : IDistributedLockProvider, IAsyncDispo
         }
     }
 
-    private IConnectionMultiplexer? UsableRedis(string key)
+    private async ValueTask<IConnectionMultiplexer?> UsableRedisAsync(string key)
     {
         if (!_useRedis)
         {
@@ -141,9 +141,16 @@ internal sealed class HybridLockProvider : IDistributedLockProvider, IAsyncDispo
         var task = _connections.GetRedisAsync();
         if (!task.IsCompleted)
         {
-            // First use: the multiplexer is still connecting; do not block the lock on it.
-            _ = task.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            return null;
+            // First use: wait for the multiplexer once (bounded), then never again.
+            try
+            {
+                await task.WaitAsync(_options.ConnectTimeout).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TimeoutException || RedisLockRecord.IsRedisFailure(ex))
+            {
+                MarkRedisDown(key, ex);
+                return null;
+            }
         }
 
         if (!task.IsCompletedSuccessfully || !task.Result.IsConnected)
@@ -180,7 +187,7 @@ internal sealed class HybridLockProvider : IDistributedLockProvider, IAsyncDispo
     {
         var ownerId = RedisLockRecord.NewOwnerId();
         var record = RedisLockRecord.RecordKey(_options.RedisPrefix, key);
-        var redis = UsableRedis(key);
+        var redis = await UsableRedisAsync(key).ConfigureAwait(false);
         var gate = false;
         if (redis is not null)
         {
@@ -209,7 +216,11 @@ internal sealed class HybridLockProvider : IDistributedLockProvider, IAsyncDispo
                 zk = _connections.GetZooKeeper();
                 if (zk.State != ZooKeeperState.Connected)
                 {
-                    var grace = remaining is { } r ? (r < _options.ConnectTimeout ? r : _options.ConnectTimeout) : _options.ConnectTimeout;
+                    // First connection: wait for it (start-up). Reconnecting: a short grace covers a failover to another
+                    // server; longer outages fail closed instead of hanging.
+                    var grace = zk.State == ZooKeeperState.Connecting
+                        ? _options.ConnectTimeout
+                        : Max(Min(_options.ConnectTimeout, _options.SessionTimeout / 3), remaining ?? _options.ConnectTimeout);
                     await zk.WaitForConnectedAsync(grace, ct).ConfigureAwait(false);
                 }
             }
@@ -422,6 +433,10 @@ internal sealed class HybridLockProvider : IDistributedLockProvider, IAsyncDispo
         return handle;
     }
 
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
     private static long Sequence(string child) =>
         long.TryParse(child.AsSpan(child.Length - 10), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : long.MaxValue;
 
@@ -593,7 +608,7 @@ internal sealed class HybridLockProvider : IDistributedLockProvider, IAsyncDispo
                     continue;
                 }
 
-                var redis = UsableRedis(handles[0].Key);
+                var redis = await UsableRedisAsync(handles[0].Key).ConfigureAwait(false);
                 if (redis is null)
                 {
                     continue;
