@@ -1,0 +1,231 @@
+using System.Diagnostics;
+using Coordination.Diagnostics;
+using Coordination.Keys;
+using Coordination.Locks;
+using Coordination.ZooKeeper;
+
+namespace Coordination.Tests.Locks;
+
+/// <summary>Behaviour specific to the hybrid protocol (DESIGN.md section 2), on the real servers.</summary>
+public sealed class HybridBehaviourTests : IAsyncLifetime
+{
+    private readonly List<LockNode> _nodes = [];
+    private readonly string _prefix = "t" + TestEnv.NewId() + ":";
+    private readonly string _root = "/t" + TestEnv.NewId();
+
+    private LockNode NewNode(LockMode mode = LockMode.Hybrid, Action<HybridCoordinationOptions>? configure = null)
+    {
+        var n = new LockNode(mode, _prefix, _root, configure);
+        _nodes.Add(n);
+        return n;
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var n in _nodes)
+        {
+            await n.DisposeAsync();
+        }
+    }
+
+    private string Dir(string key) => _root + "/locks/" + LockKey.ToNodeName(key);
+
+    private static string Key() => "k-" + TestEnv.NewId();
+
+    [Fact]
+    public async Task TryOnce_OnAHeldKey_FailsWithoutAnyZooKeeperTraffic()
+    {
+        var holder = NewNode();
+        var key = Key();
+        await using var h = await holder.Locks.AcquireAsync(key);
+        var record = await TestEnv.RedisDb.StringGetAsync(_prefix + "lock:" + key);
+        Assert.StartsWith(((IDistributedLockHandle)h).Key.Length > 0 ? "" : "x", record.ToString());
+        await TestEnv.UntilAsync(async () => (await TestEnv.RedisDb.StringGetAsync(_prefix + "lock:" + key)).ToString().Contains($"\"token\":{h.FencingToken}", StringComparison.Ordinal), "record carries the fencing token");
+
+        var other = NewNode();
+        await other.Connections.GetRedisAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Null(await other.Locks.TryAcquireAsync(key));
+        }
+
+        // The contender never even opened a ZooKeeper session: the Redis gate answered.
+        Assert.Null(other.Connections.ZooKeeperIfCreated);
+    }
+
+    [Fact]
+    public async Task Waiters_FromSeveralProcesses_AreGrantedInFifoOrder_ByNotification()
+    {
+        var holder = NewNode();
+        var key = Key();
+        var zk = holder.Connections.GetZooKeeper();
+        var h = await holder.Locks.AcquireAsync(key);
+        var order = new List<int>();
+        var waiters = new List<Task>();
+        var nodes = new List<LockNode>();
+        for (var i = 0; i < 4; i++)
+        {
+            var n = NewNode();
+            nodes.Add(n);
+            var id = i;
+            waiters.Add(Task.Run(async () =>
+            {
+                await using var w = await n.Locks.AcquireAsync(key, TimeSpan.FromSeconds(60));
+                lock (order)
+                {
+                    order.Add(id);
+                }
+            }));
+            var expected = i + 2;
+            await TestEnv.UntilAsync(async () => (await zk.GetChildrenAsync(Dir(key))).Children.Count == expected, $"waiter {i} queued");
+        }
+
+        var before = nodes.Select(n => n.Connections.GetZooKeeper().RequestsSent).ToArray();
+        await Task.Delay(1500); // waiting costs no requests: nobody polls
+        var after = nodes.Select(n => n.Connections.GetZooKeeper().RequestsSent).ToArray();
+        Assert.Equal(before, after);
+
+        await h.DisposeAsync();
+        await Task.WhenAll(waiters);
+        Assert.Equal([0, 1, 2, 3], order);
+    }
+
+    [Fact]
+    public async Task ManyCallersInOneProcess_PutAtMostOneWaiterOnTheServers()
+    {
+        var holder = NewNode();
+        var crowd = NewNode();
+        var key = Key();
+        var zk = holder.Connections.GetZooKeeper();
+        var h = await holder.Locks.AcquireAsync(key);
+        var tasks = Enumerable.Range(0, 20).Select(async _ =>
+        {
+            await using var x = await crowd.Locks.AcquireAsync(key, TimeSpan.FromSeconds(60));
+        }).ToList();
+        await TestEnv.UntilAsync(async () => (await zk.GetChildrenAsync(Dir(key))).Children.Count == 2, "one remote waiter");
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(2, (await zk.GetChildrenAsync(Dir(key))).Children.Count);
+            await Task.Delay(50);
+        }
+
+        await h.DisposeAsync();
+        await Task.WhenAll(tasks);
+        await TestEnv.UntilAsync(async () => (await zk.ExistsAsync(Dir(key))) is null || (await zk.GetChildrenAsync(Dir(key))).Children.Count == 0, "queue drained");
+    }
+
+    [Fact]
+    public async Task SessionExpiry_FiresLostToken_AndAnotherProcessAcquires()
+    {
+        var holder = NewNode();
+        var other = NewNode();
+        var key = Key();
+        var h = await holder.Locks.AcquireAsync(key);
+        var lost = new TaskCompletionSource();
+        h.LostToken.Register(() => lost.TrySetResult());
+        var zk = holder.Connections.GetZooKeeper();
+
+        await ZooKeeperFaults.ExpireSessionAsync(zk, TestEnv.ZooKeeper);
+
+        await lost.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await using var next = await other.Locks.AcquireAsync(key, TimeSpan.FromSeconds(30));
+        Assert.True(next.FencingToken > h.FencingToken);
+        await h.DisposeAsync(); // release after loss is harmless and must not release the new holder
+        Assert.Null(await NewNode().Locks.TryAcquireAsync(key));
+        Assert.False(next.LostToken.IsCancellationRequested);
+
+        // The process got a fresh session and can lock again.
+        await using var again = await holder.Locks.TryAcquireAsync(Key());
+        Assert.NotNull(again);
+    }
+
+    [Fact]
+    public async Task DeletingTheHoldersNode_FiresLostToken()
+    {
+        var holder = NewNode();
+        var key = Key();
+        var h = await holder.Locks.AcquireAsync(key);
+        var zk = holder.Connections.GetZooKeeper();
+        var children = (await zk.GetChildrenAsync(Dir(key))).Children;
+        var admin = NewNode(LockMode.ZooKeeperOnly).Connections.GetZooKeeper();
+        await admin.WaitForConnectedAsync(TimeSpan.FromSeconds(10));
+        await admin.DeleteAsync(Dir(key) + "/" + children.Single());
+        await TestEnv.UntilAsync(() => h.LostToken.IsCancellationRequested, "LostToken fires");
+        await h.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task RedisStoppedFlushedAndRestarted_ExclusionHolds_DegradedThenRecovers()
+    {
+        await using var redis = new PrivateRedis();
+        await redis.StartAsync();
+        var a = NewNode(configure: o => o.Redis = redis.Endpoint + ",connectRetry=1,connectTimeout=500");
+        var b = NewNode(configure: o => o.Redis = redis.Endpoint + ",connectRetry=1,connectTimeout=500");
+        var key = Key();
+        var h = await a.Locks.AcquireAsync(key);
+        Assert.Equal(CoordinationHealthMode.Normal, a.Status.Mode);
+
+        // Flushed: the gate is open but ZooKeeper still says the key is held.
+        using (var admin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.Endpoint + ",allowAdmin=true"))
+        {
+            await admin.GetServer(redis.Endpoint).FlushAllDatabasesAsync();
+        }
+
+        Assert.Null(await b.Locks.TryAcquireAsync(key));
+
+        // Stopped: both fall back to ZooKeeper alone, report Degraded, and still exclude each other.
+        await redis.StopAsync();
+        await TestEnv.UntilAsync(() => !a.Connections.IsRedisConnected && !b.Connections.IsRedisConnected, "Redis seen as down");
+        Assert.Null(await b.Locks.TryAcquireAsync(key));
+        Assert.Equal(CoordinationHealthMode.Degraded, b.Status.Mode);
+        var waiting = b.Locks.AcquireAsync(key, TimeSpan.FromSeconds(30)).AsTask();
+        await Task.Delay(100);
+        Assert.False(waiting.IsCompleted);
+        await h.DisposeAsync();
+        await using (var hb = await waiting)
+        {
+            Assert.True(hb.FencingToken > h.FencingToken);
+            Assert.Null(await a.Locks.TryAcquireAsync(key));
+        }
+
+        // Restarted: the gate works again and the mode recovers.
+        await redis.StartAsync();
+        await TestEnv.UntilAsync(() => a.Connections.IsRedisConnected, "Redis reconnected", TimeSpan.FromSeconds(60));
+        await using (var h2 = await a.Locks.AcquireAsync(key, TimeSpan.FromSeconds(10)))
+        {
+            Assert.Equal(CoordinationHealthMode.Normal, a.Status.Mode);
+        }
+    }
+
+    [Fact]
+    public async Task ZooKeeperUnreachable_FailsClosed_UnlessTheUnsafeFallbackIsOn()
+    {
+        var deadPort = TestEnv.FreePort();
+        var closed = NewNode(configure: o =>
+        {
+            o.ZooKeeper = $"127.0.0.1:{deadPort}";
+            o.ConnectTimeout = TimeSpan.FromMilliseconds(300);
+        });
+        var key = Key();
+        var sw = Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<LockUnavailableException>(async () => await closed.Locks.TryAcquireAsync(key));
+        Assert.Contains(key, ex.Message, StringComparison.Ordinal);
+        Assert.Equal(CoordinationHealthMode.Unavailable, closed.Status.Mode);
+        await Assert.ThrowsAsync<LockUnavailableException>(async () => await closed.Locks.AcquireAsync(key, TimeSpan.FromSeconds(1)));
+        // The reservation taken at the gate was given back.
+        Assert.False(await TestEnv.RedisDb.KeyExistsAsync(_prefix + "lock:" + key));
+
+        var unsafeNode = NewNode(configure: o =>
+        {
+            o.ZooKeeper = $"127.0.0.1:{deadPort}";
+            o.ConnectTimeout = TimeSpan.FromMilliseconds(300);
+            o.UnsafeAllowRedisOnlyFallback = true;
+        });
+        await using var h = await unsafeNode.Locks.TryAcquireAsync(key);
+        Assert.NotNull(h);
+        Assert.Equal(CoordinationHealthMode.UnsafeRedisOnly, unsafeNode.Status.Mode);
+        Assert.True(await TestEnv.RedisDb.KeyExistsAsync(_prefix + "lock:" + key));
+    }
+}
