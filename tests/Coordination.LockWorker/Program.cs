@@ -26,6 +26,7 @@ services.AddHybridCoordination(o =>
     o.ZooKeeper = zkCs;
     o.RedisPrefix = prefix;
     o.ZooKeeperRoot = root;
+    o.ConnectTimeout = TimeSpan.FromSeconds(15); // cold child processes on a loaded 2-core CI machine
     if (verb == "hold")
     {
         o.SessionTimeout = TimeSpan.FromMilliseconds(int.Parse(args[7], System.Globalization.CultureInfo.InvariantCulture));

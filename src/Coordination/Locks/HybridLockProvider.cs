@@ -219,7 +219,7 @@ internal sealed class HybridLockProvider : IDistributedLockProvider, IAsyncDispo
                     // First connection: wait for it (start-up). Reconnecting: a short grace covers a failover to another
                     // server; longer outages fail closed instead of hanging.
                     var grace = zk.State == ZooKeeperState.Connecting
-                        ? _options.ConnectTimeout
+                        ? _options.ConnectTimeout + _options.OperationTimeout
                         : Max(Min(_options.ConnectTimeout, _options.SessionTimeout / 3), remaining ?? _options.ConnectTimeout);
                     await zk.WaitForConnectedAsync(grace, ct).ConfigureAwait(false);
                 }
