@@ -83,7 +83,7 @@ internal sealed class JobLockEngine
             return;
         }
 
-        context.Items[HandledKey] = caller;
+        context.Items[HandledKey] = true;
         var jobId = context.BackgroundJob.Id;
         var key = policy.Binder.Bind(job.Args);
         var timeout = policy.Timeout ?? (policy.Contention == LockContention.Wait ? _options.DefaultWaitTimeout : TimeSpan.Zero);

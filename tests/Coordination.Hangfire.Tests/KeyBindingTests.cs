@@ -96,3 +96,45 @@ public sealed class KeyBindingTests
         Assert.Contains("Timeout 'soon'", timeout.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class JobKeyBinderTests
+{
+    [Fact]
+    public void Bind_FormatsArgumentsWithTheInvariantCulture()
+    {
+        var method = typeof(PlainJobs).GetMethod(nameof(PlainJobs.Formatted))!;
+        var binder = JobKeyBinder.Create(typeof(PlainJobs), method, "amount:{amount}:{when}");
+        var previous = System.Globalization.CultureInfo.CurrentCulture;
+        System.Globalization.CultureInfo.CurrentCulture = new System.Globalization.CultureInfo("de-DE");
+        try
+        {
+            var key = binder.Bind([1.5m, new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc)]);
+
+            Assert.Equal("amount:1.5:01/02/2026 03:04:05", key);
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = previous;
+        }
+    }
+
+    [Fact]
+    public void Create_WithNonArgumentSource_FailsNamingTheSource()
+    {
+        var method = typeof(PlainJobs).GetMethod(nameof(PlainJobs.Plain))!;
+
+        var ex = Assert.Throws<JobLockKeyException>(() => JobKeyBinder.Create(typeof(PlainJobs), method, "x:{query:run}"));
+
+        Assert.Contains("uses the source 'query'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_WithPlaceholderOnCancellationToken_Fails()
+    {
+        var method = typeof(TestJobs).GetMethod(nameof(TestJobs.WaitsForCancellation))!;
+
+        var ex = Assert.Throws<JobLockKeyException>(() => JobKeyBinder.Create(typeof(TestJobs), method, "x:{token}"));
+
+        Assert.Contains("Hangfire substitutes at run time", ex.Message, StringComparison.Ordinal);
+    }
+}

@@ -69,3 +69,65 @@ public sealed class RegistrationTests(HangfireFixture fixture)
         }
     }
 }
+
+[Collection(HangfireCollection.Name)]
+public sealed class GlobalRegistrationTests(HangfireFixture fixture)
+{
+    [Fact]
+    public async Task LockEveryJob_LocksJobsWithoutAnAttribute_ByTypeAndMethod()
+    {
+        var run = Probe.NewRun();
+        var storage = HangfireFixture.NewStorage();
+        using var server = HangfireFixture.StartServer(storage, "a");
+        GlobalConfiguration.Configuration.UseHybridCoordination(fixture.Locks, o =>
+        {
+            o.LockEveryJob = true;
+            o.EveryJobContention = LockContention.Skip;
+        });
+        try
+        {
+            var id = new BackgroundJobClient(storage).Enqueue(() => PlainJobs.Plain(run));
+            await HangfireFixture.WaitForStateAsync(storage, id, SucceededState.StateName);
+            Assert.Equal(["hangfire:Coordination.Hangfire.Tests.PlainJobs.Plain"], Probe.For(run).Keys.ToArray());
+
+            await using (await fixture.Locks.AcquireAsync("hangfire:Coordination.Hangfire.Tests.PlainJobs.Plain"))
+            {
+                var skipped = new BackgroundJobClient(storage).Enqueue(() => PlainJobs.Plain(run));
+                var state = await HangfireFixture.WaitForStateAsync(storage, skipped, DeletedState.StateName);
+                Assert.Equal("skipped: lock 'hangfire:Coordination.Hangfire.Tests.PlainJobs.Plain' held", state.Reason);
+            }
+        }
+        finally
+        {
+            fixture.Register();
+        }
+    }
+
+    [Fact]
+    public async Task WithoutLockEveryJob_JobsWithoutAnAttributeRunWithoutALock()
+    {
+        var run = Probe.NewRun();
+        var storage = HangfireFixture.NewStorage();
+        using var server = HangfireFixture.StartServer(storage, "a");
+
+        var id = new BackgroundJobClient(storage).Enqueue(() => PlainJobs.Plain(run));
+        await HangfireFixture.WaitForStateAsync(storage, id, SucceededState.StateName);
+
+        Assert.Equal(["(none)"], Probe.For(run).Keys.ToArray());
+    }
+
+    [Fact]
+    public async Task MethodAttribute_WinsOverClassAttribute_AndOnlyOneLockIsTaken()
+    {
+        var run = Probe.NewRun();
+        var storage = HangfireFixture.NewStorage();
+        using var server = HangfireFixture.StartServer(storage, "a");
+        var before = fixture.Locks.Issued.Count;
+
+        var id = new BackgroundJobClient(storage).Enqueue<MixedJob>(j => j.Run(run));
+        await HangfireFixture.WaitForStateAsync(storage, id, SucceededState.StateName);
+
+        Assert.Equal([$"method-level:{run}"], Probe.For(run).Keys.ToArray());
+        Assert.DoesNotContain(fixture.Locks.Issued.Skip(before), i => i.Key == "class-level");
+    }
+}

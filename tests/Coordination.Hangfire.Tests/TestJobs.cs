@@ -240,3 +240,36 @@ public sealed class ReportJob
         }
     }
 }
+
+public static class PlainJobs
+{
+    public static void Plain(string run)
+    {
+        var probe = Probe.For(run);
+        using (probe.Enter())
+        {
+            probe.Keys.Enqueue(JobLockContext.Current?.Key ?? "(none)");
+        }
+    }
+
+    [DistributedLock("amount:{amount}:{when}")]
+    public static void Formatted(decimal amount, DateTime when)
+    {
+        _ = amount;
+        _ = when;
+    }
+}
+
+[DistributedLock("class-level")]
+public sealed class MixedJob
+{
+    [Singleton("method-level:{run}")]
+    public void Run(string run)
+    {
+        var probe = Probe.For(run);
+        using (probe.Enter())
+        {
+            probe.Keys.Enqueue(JobLockContext.Current?.Key ?? "(none)");
+        }
+    }
+}
