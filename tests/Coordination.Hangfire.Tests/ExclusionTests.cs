@@ -26,7 +26,7 @@ public sealed class ExclusionTests(HangfireFixture fixture)
         Assert.Equal(8, probe.Runs);
         Assert.Equal(1, probe.MaxConcurrent);
         var servers = ids.Select(id => HangfireFixture.History(storage, id).First(h => h.StateName == ProcessingState.StateName).Data["ServerId"]).Distinct().Count();
-        Assert.True(servers >= 1);
+        Assert.Equal(2, servers); // both servers took part
         Assert.Equal(0, fixture.Locks.LiveHandles("same:" + run));
     }
 
@@ -101,6 +101,24 @@ public sealed class ExclusionTests(HangfireFixture fixture)
         Assert.Equal(0, fixture.Locks.LiveHandles("shutdown:" + run));
         await using var next = await fixture.Locks.Inner.TryAcquireAsync("shutdown:" + run, TimeSpan.Zero);
         Assert.NotNull(next);
+    }
+
+    [Fact]
+    public async Task ServerShutdown_WhileAJobWaitsForItsLock_StopsTheWaitWithoutFailingTheJob()
+    {
+        var run = Probe.NewRun();
+        var storage = HangfireFixture.NewStorage();
+        var server = HangfireFixture.StartServer(storage, "a");
+        await using var held = await fixture.Locks.AcquireAsync("wait:" + run);
+
+        var id = new BackgroundJobClient(storage).Enqueue(() => TestJobs.WaitOnContention(run, "second"));
+        await HangfireFixture.WaitForStateAsync(storage, id, ProcessingState.StateName);
+        server.Dispose();
+
+        Assert.Contains("wait:" + run, fixture.Locks.CancelledWaits);
+        Assert.Equal(ProcessingState.StateName, HangfireFixture.State(storage, id)!.Name); // re-queued for the next server, not failed
+        Assert.Equal(0, Probe.For(run).Runs);
+        Assert.Equal(1, fixture.Locks.LiveHandles("wait:" + run)); // only the test's own handle
     }
 
     [Fact]

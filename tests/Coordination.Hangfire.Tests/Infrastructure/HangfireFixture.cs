@@ -47,7 +47,7 @@ public sealed class HangfireFixture : IDisposable
             SchedulePollingInterval = TimeSpan.FromMilliseconds(100),
             CancellationCheckInterval = cancellationCheck ?? TimeSpan.FromMinutes(5),
             ShutdownTimeout = TimeSpan.FromSeconds(10),
-            StopTimeout = TimeSpan.FromSeconds(5),
+            StopTimeout = TimeSpan.Zero,
         }, storage);
 
     public static StateData? State(JobStorage storage, string jobId)

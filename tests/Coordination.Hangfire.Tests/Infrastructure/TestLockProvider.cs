@@ -16,6 +16,8 @@ public sealed class TestLockProvider(IDistributedLockProvider inner) : IDistribu
 
     public ConcurrentQueue<(string Key, long Token)> Issued { get; } = new();
 
+    public ConcurrentQueue<string> CancelledWaits { get; } = new();
+
     public int LiveHandles(string key) => _live.Keys.Count(h => h.Key == key);
 
     public void FailWith(string key, Exception? exception)
@@ -45,7 +47,17 @@ public sealed class TestLockProvider(IDistributedLockProvider inner) : IDistribu
             throw failure;
         }
 
-        var handle = await inner.TryAcquireAsync(key, timeout, cancellationToken);
+        IDistributedLockHandle? handle;
+        try
+        {
+            handle = await inner.TryAcquireAsync(key, timeout, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            CancelledWaits.Enqueue(key);
+            throw;
+        }
+
         if (handle is null)
         {
             return null;
