@@ -10,7 +10,9 @@ public static class HangfireCoordinationConfigurationExtensions
 {
     /// <summary>
     /// Makes <c>[DistributedLock]</c> and <c>[Singleton]</c> jobs run inside locks from <paramref name="provider"/>, and
-    /// adds the global filter to <see cref="GlobalJobFilters"/>. Calling it again replaces the provider and options.
+    /// adds the global filter to <see cref="GlobalJobFilters"/>. The global filter also locks job methods marked with the
+    /// compile-time aspect's <c>[Coordination.Singleton]</c> (read by type name) and, with
+    /// <see cref="HangfireCoordinationOptions.LockEveryJob"/>, every job. Calling it again replaces the provider and options.
     /// </summary>
     public static IGlobalConfiguration UseHybridCoordination(this IGlobalConfiguration configuration, IDistributedLockProvider provider, Action<HangfireCoordinationOptions>? configure = null)
     {
