@@ -107,9 +107,21 @@ internal sealed class JobLockEngine
             return;
         }
 
+        try
+        {
+            GuardRun(context, policy, handle, caller, jobId, key, jobToken);
+        }
+        catch
+        {
+            DisposeQuietly(handle, jobId); // never leak a held lock when the guarded run cannot start
+            throw;
+        }
+    }
+
+    private void GuardRun(PerformingContext context, JobLockPolicy policy, IDistributedLockHandle handle, object caller, string jobId, string key, CancellationToken jobToken)
+    {
         if (handle.LostToken.IsCancellationRequested)
         {
-            DisposeQuietly(handle, jobId);
             throw new JobLockLostException($"The lock '{key}' was lost as soon as it was acquired; the job did not run.");
         }
 
