@@ -1,0 +1,17 @@
+namespace Coordination.Hangfire;
+
+/// <summary>
+/// The job's lock was held by another job and the contention behaviour is <see cref="LockContention.Fail"/>, or
+/// <see cref="LockContention.Wait"/> timed out. The attempt fails so that Hangfire's retry applies; the job did not run.
+/// </summary>
+public sealed class JobLockNotAcquiredException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public JobLockNotAcquiredException() : base("The job's distributed lock is held by another job.") { }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public JobLockNotAcquiredException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with a message and the failure that caused it.</summary>
+    public JobLockNotAcquiredException(string message, Exception innerException) : base(message, innerException) { }
+}
