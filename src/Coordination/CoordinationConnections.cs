@@ -11,7 +11,7 @@ namespace Coordination;
 /// configuration, discovery). Both are created on first use. A ZooKeeper session that expires is replaced by
 /// a new client; <see cref="ZooKeeperSessionReplaced"/> tells features to re-create their ephemeral state.
 /// </summary>
-public sealed class CoordinationConnections : IAsyncDisposable
+public sealed class CoordinationConnections : IAsyncDisposable, IDisposable
 {
     private readonly HybridCoordinationOptions _options;
     private readonly ILoggerFactory _loggerFactory;
@@ -168,6 +168,13 @@ public sealed class CoordinationConnections : IAsyncDisposable
 
         Log.SessionReplaced(_logger, expired.SessionId);
         ZooKeeperSessionReplaced?.Invoke(this, replacement);
+    }
+
+    /// <summary>Synchronous disposal for containers disposed with <c>Dispose()</c>: runs <see cref="DisposeAsync"/>, bounded to 10 s.</summary>
+    public void Dispose()
+    {
+        // Containers disposed synchronously still release locks and close the session (bounded, never hangs).
+        _ = DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
     }
 
     /// <summary>Closes the ZooKeeper session (ephemeral nodes go at once) and the Redis multiplexer.</summary>

@@ -31,7 +31,7 @@ namespace Coordination.Locks;
 /// (fail closed) unless UnsafeAllowRedisOnlyFallback.
 /// </code>
 /// </remarks>
-internal sealed class HybridLockProvider : IDistributedLockProvider, IAsyncDisposable
+internal sealed class HybridLockProvider : IDistributedLockProvider, IAsyncDisposable, IDisposable
 {
     private readonly HybridCoordinationOptions _options;
     private readonly CoordinationConnections _connections;
@@ -715,6 +715,12 @@ internal sealed class HybridLockProvider : IDistributedLockProvider, IAsyncDispo
                 }
             }
         }
+    }
+
+    public void Dispose()
+    {
+        // Containers disposed synchronously still release locks and close the session (bounded, never hangs).
+        _ = DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
     }
 
     public async ValueTask DisposeAsync()

@@ -19,7 +19,7 @@ namespace Coordination.Locks;
 /// ZooKeeper: a Redis failover or a holder paused longer than the lease can let two holders overlap, and
 /// waiters are not served in FIFO order.
 /// </remarks>
-internal sealed class RedisLockProvider : IDistributedLockProvider, IAsyncDisposable
+internal sealed class RedisLockProvider : IDistributedLockProvider, IAsyncDisposable, IDisposable
 {
     private readonly HybridCoordinationOptions _options;
     private readonly CoordinationConnections _connections;
@@ -291,6 +291,12 @@ internal sealed class RedisLockProvider : IDistributedLockProvider, IAsyncDispos
         {
             Log.ReleaseFailed(_logger, handle.Key, ex);
         }
+    }
+
+    public void Dispose()
+    {
+        // Containers disposed synchronously still release locks and close the session (bounded, never hangs).
+        _ = DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
     }
 
     public async ValueTask DisposeAsync()

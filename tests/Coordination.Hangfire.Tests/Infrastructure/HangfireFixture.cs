@@ -24,7 +24,17 @@ public sealed class HangfireFixture : IDisposable
     }
 
     /// <summary>The single place that chooses the lock mode under test.</summary>
-    public static void ConfigureLocks(HybridCoordinationOptions options) => options.Mode = LockMode.InProcess;
+    /// Hybrid mode on the real test servers; the prefix and root are fixed so the cross-process nodes share them
+    /// (tests use distinct keys).
+    public static void ConfigureLocks(HybridCoordinationOptions options)
+    {
+        var servers = Coordination.Testing.TestServers.Current;
+        options.Mode = LockMode.Hybrid;
+        options.Redis = servers.Redis;
+        options.ZooKeeper = servers.ZooKeeper;
+        options.RedisPrefix = "coord-hangfire-tests:";
+        options.ZooKeeperRoot = "/coord-hangfire-tests";
+    }
 
     public ServiceProvider Services { get; }
 
