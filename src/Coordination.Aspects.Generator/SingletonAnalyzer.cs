@@ -1,0 +1,93 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Coordination.Aspects.Generator;
+
+/// <summary>
+/// Reports problems with <c>[Singleton]</c> declarations (CSG001-CSG004, CSG006, CSG007) and calls the generator
+/// cannot guard (CSG005: method-group conversions, <c>base.</c> calls, calls the generated code cannot make).
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class SingletonAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc />
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
+        SingletonDiagnostics.UnknownPlaceholder,
+        SingletonDiagnostics.UnsupportedReturnType,
+        SingletonDiagnostics.InvalidTimeout,
+        SingletonDiagnostics.SkipNeedsDefaultableResult,
+        SingletonDiagnostics.UnguardedCall,
+        SingletonDiagnostics.InvalidKeyTemplate,
+        SingletonDiagnostics.UnsupportedMethod);
+
+    /// <inheritdoc />
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterCompilationStartAction(start =>
+        {
+            if (start.Compilation.GetTypeByMetadataName(SingletonMethodAnalysis.AttributeMetadataName) is null)
+            {
+                return;
+            }
+
+            start.RegisterSymbolAction(AnalyzeMethod, SymbolKind.Method);
+            start.RegisterOperationAction(AnalyzeMethodReference, OperationKind.MethodReference);
+            start.RegisterOperationAction(AnalyzeInvocation, OperationKind.Invocation);
+        });
+    }
+
+    private static void AnalyzeMethod(SymbolAnalysisContext context)
+    {
+        var method = (IMethodSymbol)context.Symbol;
+        if (SingletonMethodAnalysis.FindAttribute(method) is not { } attribute)
+        {
+            return;
+        }
+
+        foreach (var diagnostic in SingletonMethodAnalysis.Analyze(method, attribute, context.Compilation, context.CancellationToken).Diagnostics)
+        {
+            context.ReportDiagnostic(diagnostic);
+        }
+    }
+
+    private static void AnalyzeMethodReference(OperationAnalysisContext context)
+    {
+        var reference = (IMethodReferenceOperation)context.Operation;
+        if (SingletonMethodAnalysis.FindAttribute(reference.Method.OriginalDefinition) is null)
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            SingletonDiagnostics.UnguardedCall,
+            reference.Syntax.GetLocation(),
+            "method-group conversion",
+            SingletonMethodAnalysis.DisplayName(reference.Method),
+            "calls through a delegate are not rewritten; call the method directly inside a lambda instead"));
+    }
+
+    private static void AnalyzeInvocation(OperationAnalysisContext context)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        var method = invocation.TargetMethod;
+        if (SingletonMethodAnalysis.FindAttribute(method.OriginalDefinition) is null)
+        {
+            return;
+        }
+
+        var reason = SingletonCallSites.WhyNotInterceptable(invocation, context.Compilation);
+        if (reason is not null)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(
+                SingletonDiagnostics.UnguardedCall,
+                invocation.Syntax.GetLocation(),
+                "call",
+                SingletonMethodAnalysis.DisplayName(method),
+                reason));
+        }
+    }
+}

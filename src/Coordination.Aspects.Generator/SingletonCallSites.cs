@@ -1,0 +1,182 @@
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Coordination.Aspects.Generator;
+
+/// <summary>One call site to intercept: the interceptor method (without its name and location attributes) and where it applies.</summary>
+internal sealed record CallSite(string Interceptor, int Version, string Data, string DisplayLocation);
+
+/// <summary>Decides which calls of <c>[Singleton]</c> methods can be intercepted and writes their interceptors.</summary>
+internal static class SingletonCallSites
+{
+    private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
+        .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+    /// <summary>Why a call of a marked method cannot be intercepted, or null when it can.</summary>
+    public static string? WhyNotInterceptable(IInvocationOperation invocation, Compilation compilation)
+    {
+        var method = invocation.TargetMethod;
+        if (invocation.Instance?.Syntax is BaseExpressionSyntax)
+        {
+            return "a base call cannot be redirected without losing its non-virtual dispatch";
+        }
+
+        if (IsInExpressionTree(invocation))
+        {
+            return "calls inside expression trees are not rewritten";
+        }
+
+        if (!SymbolEqualityComparer.Default.Equals(method.ContainingAssembly, compilation.Assembly))
+        {
+            if (!compilation.IsSymbolAccessibleWithin(method.OriginalDefinition, compilation.Assembly))
+            {
+                return "generated code in this assembly cannot call it (it is not internal or public here)";
+            }
+
+            var attribute = SingletonMethodAnalysis.FindAttribute(method.OriginalDefinition);
+            if (attribute is not null && !SingletonMethodAnalysis.Analyze(method.OriginalDefinition, attribute, compilation, CancellationToken.None).IsValid)
+            {
+                return "its [Singleton] declaration is not supported (build its assembly with the generator to see why)";
+            }
+        }
+
+        if (ContainsOpenTypeParameter(method))
+        {
+            return "it is called with type arguments that are type parameters of the calling code, which a generated interceptor cannot name";
+        }
+
+        return null;
+    }
+
+    /// <summary>Builds the call site for <paramref name="context"/>'s invocation, or null when it is not a guarded call.</summary>
+    public static CallSite? Build(GeneratorSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var syntax = (InvocationExpressionSyntax)context.Node;
+        if (context.SemanticModel.GetOperation(syntax, cancellationToken) is not IInvocationOperation invocation)
+        {
+            return null;
+        }
+
+        var method = invocation.TargetMethod;
+        var attribute = SingletonMethodAnalysis.FindAttribute(method.OriginalDefinition);
+        if (attribute is null)
+        {
+            return null;
+        }
+
+        var compilation = context.SemanticModel.Compilation;
+        if (WhyNotInterceptable(invocation, compilation) is not null)
+        {
+            return null;
+        }
+
+        var plan = SingletonMethodAnalysis.Analyze(method.OriginalDefinition, attribute, compilation, cancellationToken);
+        if (!plan.IsValid)
+        {
+            return null;
+        }
+
+        var location = context.SemanticModel.GetInterceptableLocation(syntax, cancellationToken);
+        if (location is null)
+        {
+            return null;
+        }
+
+        return new CallSite(WriteInterceptor(method, plan), location.Version, location.Data, location.GetDisplayLocation());
+    }
+
+    private static bool IsInExpressionTree(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation { Parent: IDelegateCreationOperation { Type: INamedTypeSymbol type } }
+                && type.OriginalDefinition.ToDisplayString() is "System.Linq.Expressions.Expression<TDelegate>")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool ContainsOpenTypeParameter(IMethodSymbol method) =>
+        method.TypeArguments.Any(HasTypeParameter)
+        || HasTypeParameter(method.ContainingType)
+        || method.Parameters.Any(p => HasTypeParameter(p.Type))
+        || HasTypeParameter(method.ReturnType);
+
+    private static bool HasTypeParameter(ITypeSymbol type) => type switch
+    {
+        ITypeParameterSymbol => true,
+        IArrayTypeSymbol array => HasTypeParameter(array.ElementType),
+        INamedTypeSymbol named => named.TypeArguments.Any(HasTypeParameter) || (named.ContainingType is { } outer && HasTypeParameter(outer)),
+        _ => false,
+    };
+
+    /// <summary>
+    /// Writes the interceptor for calls to the constructed <paramref name="method"/>, with <c>$$NAME$$</c> for its name. The call's
+    /// arguments are already bound (defaults filled, params packed), so the interceptor mirrors the parameter list.
+    /// </summary>
+    private static string WriteInterceptor(IMethodSymbol method, MethodPlan plan)
+    {
+        var type = method.ContainingType.ToDisplayString(TypeFormat);
+        var parameters = new StringBuilder();
+        if (!method.IsStatic)
+        {
+            parameters.Append("this ").Append(type).Append(" __receiver");
+        }
+
+        foreach (var p in method.Parameters)
+        {
+            if (parameters.Length > 0)
+            {
+                parameters.Append(", ");
+            }
+
+            parameters.Append(p.Type.ToDisplayString(TypeFormat)).Append(" @").Append(p.Name);
+        }
+
+        var arguments = string.Join(", ", method.Parameters.Select(p =>
+            p.Name == plan.CancellationParameter ? "__singletonScope.Link(@" + p.Name + ")" : "@" + p.Name));
+        var typeArguments = method.IsGenericMethod
+            ? "<" + string.Join(", ", method.TypeArguments.Select(t => t.ToDisplayString(TypeFormat))) + ">"
+            : string.Empty;
+        var target = (method.IsStatic ? type : "__receiver") + ".@" + method.Name + typeArguments + "(" + arguments + ")";
+        var hasResult = plan.ReturnKind is ReturnKind.TaskOfT or ReturnKind.ValueTaskOfT;
+        var token = plan.CancellationParameter is null ? "default" : "@" + plan.CancellationParameter;
+        var contention = plan.Skip ? "global::Coordination.SingletonContention.Skip" : "global::Coordination.SingletonContention.Throw";
+        var display = SymbolDisplay.FormatLiteral(SingletonMethodAnalysis.DisplayName(method), quote: true);
+
+        var code = new StringBuilder();
+        code.Append("        internal static async ").Append(method.ReturnType.ToDisplayString(TypeFormat)).Append(" $$NAME$$(").Append(parameters).AppendLine(")")
+            .AppendLine("        {")
+            .Append("            string __singletonKey = ").Append(plan.KeyExpression).AppendLine(";")
+            .Append("            global::Coordination.Aspects.SingletonScope? __singletonScope = await global::Coordination.Aspects.SingletonRuntime.EnterAsync(__singletonKey, global::System.TimeSpan.FromTicks(")
+            .Append(plan.TimeoutTicks.ToString(CultureInfo.InvariantCulture)).Append("L), ").Append(contention).Append(", ").Append(display).Append(", ").Append(token).AppendLine(");");
+        if (plan.Skip)
+        {
+            code.AppendLine("            if (__singletonScope is null)")
+                .AppendLine("            {")
+                .AppendLine(hasResult ? "                return default!;" : "                return;")
+                .AppendLine("            }")
+                .AppendLine();
+        }
+
+        code.AppendLine("            try")
+            .AppendLine("            {")
+            .Append("                ").Append(hasResult ? "return " : string.Empty).Append("await ").Append(target).AppendLine(".ConfigureAwait(false);")
+            .AppendLine("            }")
+            .AppendLine("            finally")
+            .AppendLine("            {")
+            .AppendLine("                await __singletonScope!.DisposeAsync().ConfigureAwait(false);")
+            .AppendLine("            }")
+            .AppendLine("        }");
+        return code.ToString();
+    }
+}
