@@ -34,23 +34,32 @@ public sealed class SingletonAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterSymbolAction(AnalyzeMethod, SymbolKind.Method);
+            start.RegisterSymbolAction(c => AnalyzeMethod((IMethodSymbol)c.Symbol, c.Compilation, c.ReportDiagnostic, c.CancellationToken), SymbolKind.Method);
+            // Local functions and lambdas are not symbols the symbol action visits.
+            start.RegisterOperationAction(
+                c => AnalyzeMethod(c.Operation switch
+                {
+                    ILocalFunctionOperation f => f.Symbol,
+                    IAnonymousFunctionOperation f => f.Symbol,
+                    _ => null,
+                }, c.Compilation, c.ReportDiagnostic, c.CancellationToken),
+                OperationKind.LocalFunction,
+                OperationKind.AnonymousFunction);
             start.RegisterOperationAction(AnalyzeMethodReference, OperationKind.MethodReference);
             start.RegisterOperationAction(AnalyzeInvocation, OperationKind.Invocation);
         });
     }
 
-    private static void AnalyzeMethod(SymbolAnalysisContext context)
+    private static void AnalyzeMethod(IMethodSymbol? method, Compilation compilation, System.Action<Diagnostic> report, System.Threading.CancellationToken cancellationToken)
     {
-        var method = (IMethodSymbol)context.Symbol;
-        if (SingletonMethodAnalysis.FindAttribute(method) is not { } attribute)
+        if (method is null || SingletonMethodAnalysis.FindAttribute(method) is not { } attribute)
         {
             return;
         }
 
-        foreach (var diagnostic in SingletonMethodAnalysis.Analyze(method, attribute, context.Compilation, context.CancellationToken).Diagnostics)
+        foreach (var diagnostic in SingletonMethodAnalysis.Analyze(method, attribute, compilation, cancellationToken).Diagnostics)
         {
-            context.ReportDiagnostic(diagnostic);
+            report(diagnostic);
         }
     }
 

@@ -46,11 +46,6 @@ internal static class SingletonCallSites
             }
         }
 
-        if (ContainsOpenTypeParameter(method))
-        {
-            return "it is called with type arguments that are type parameters of the calling code, which a generated interceptor cannot name";
-        }
-
         return null;
     }
 
@@ -105,26 +100,16 @@ internal static class SingletonCallSites
         return false;
     }
 
-    private static bool ContainsOpenTypeParameter(IMethodSymbol method) =>
-        method.TypeArguments.Any(HasTypeParameter)
-        || HasTypeParameter(method.ContainingType)
-        || method.Parameters.Any(p => HasTypeParameter(p.Type))
-        || HasTypeParameter(method.ReturnType);
-
-    private static bool HasTypeParameter(ITypeSymbol type) => type switch
-    {
-        ITypeParameterSymbol => true,
-        IArrayTypeSymbol array => HasTypeParameter(array.ElementType),
-        INamedTypeSymbol named => named.TypeArguments.Any(HasTypeParameter) || (named.ContainingType is { } outer && HasTypeParameter(outer)),
-        _ => false,
-    };
-
     /// <summary>
-    /// Writes the interceptor for calls to the constructed <paramref name="method"/>, with <c>$$NAME$$</c> for its name. The call's
-    /// arguments are already bound (defaults filled, params packed), so the interceptor mirrors the parameter list.
+    /// Writes the interceptor for calls to <paramref name="called"/>, with <c>$$NAME$$</c> for its name. The call's
+    /// arguments are already bound (defaults filled, params packed), so the interceptor mirrors the parameter list of the
+    /// declaration. Generic methods and methods of generic types get a generic interceptor whose type parameters are those
+    /// of the containing types (outermost first) then the method's; the compiler substitutes each call's type arguments.
     /// </summary>
-    private static string WriteInterceptor(IMethodSymbol method, MethodPlan plan)
+    private static string WriteInterceptor(IMethodSymbol called, MethodPlan plan)
     {
+        var method = called.OriginalDefinition;
+        var typeParameters = SingletonMethodAnalysis.ContainingTypeParameters(method).Concat(method.TypeParameters).ToList();
         var type = method.ContainingType.ToDisplayString(TypeFormat);
         var parameters = new StringBuilder();
         if (!method.IsStatic)
@@ -143,7 +128,7 @@ internal static class SingletonCallSites
         }
 
         var arguments = string.Join(", ", method.Parameters.Select(p =>
-            p.Name == plan.CancellationParameter ? "__singletonScope.Link(@" + p.Name + ")" : "@" + p.Name));
+            p.Name == plan.CancellationParameter ? "__singletonScope!.Link(@" + p.Name + ")" : "@" + p.Name));
         var typeArguments = method.IsGenericMethod
             ? "<" + string.Join(", ", method.TypeArguments.Select(t => t.ToDisplayString(TypeFormat))) + ">"
             : string.Empty;
@@ -154,8 +139,25 @@ internal static class SingletonCallSites
         var display = SymbolDisplay.FormatLiteral(SingletonMethodAnalysis.DisplayName(method), quote: true);
 
         var code = new StringBuilder();
-        code.Append("        internal static async ").Append(method.ReturnType.ToDisplayString(TypeFormat)).Append(" $$NAME$$(").Append(parameters).AppendLine(")")
-            .AppendLine("        {")
+        code.Append("        internal static async ").Append(method.ReturnType.ToDisplayString(TypeFormat)).Append(" $$NAME$$");
+        if (typeParameters.Count > 0)
+        {
+            code.Append('<').Append(string.Join(", ", typeParameters.Select(t => "@" + t.Name))).Append('>');
+        }
+
+        code.Append('(').Append(parameters).AppendLine(")");
+        foreach (var constraint in typeParameters.Select(Constraints).Where(c => c is not null))
+        {
+            code.Append("            ").AppendLine(constraint);
+        }
+
+        code.AppendLine("        {");
+        if (plan.KeyPrelude.Length > 0)
+        {
+            code.Append("            ").AppendLine(plan.KeyPrelude);
+        }
+
+        code
             .Append("            string __singletonKey = ").Append(plan.KeyExpression).AppendLine(";")
             .Append("            global::Coordination.Aspects.SingletonScope? __singletonScope = await global::Coordination.Aspects.SingletonRuntime.EnterAsync(__singletonKey, global::System.TimeSpan.FromTicks(")
             .Append(plan.TimeoutTicks.ToString(CultureInfo.InvariantCulture)).Append("L), ").Append(contention).Append(", ").Append(display).Append(", ").Append(token).AppendLine(");");
@@ -178,5 +180,34 @@ internal static class SingletonCallSites
             .AppendLine("            }")
             .AppendLine("        }");
         return code.ToString();
+    }
+
+    private static string? Constraints(ITypeParameterSymbol parameter)
+    {
+        var clauses = new System.Collections.Generic.List<string>();
+        if (parameter.HasReferenceTypeConstraint)
+        {
+            clauses.Add(parameter.ReferenceTypeConstraintNullableAnnotation == NullableAnnotation.Annotated ? "class?" : "class");
+        }
+        else if (parameter.HasUnmanagedTypeConstraint)
+        {
+            clauses.Add("unmanaged");
+        }
+        else if (parameter.HasValueTypeConstraint)
+        {
+            clauses.Add("struct");
+        }
+        else if (parameter.HasNotNullConstraint)
+        {
+            clauses.Add("notnull");
+        }
+
+        clauses.AddRange(parameter.ConstraintTypes.Select(t => t.ToDisplayString(TypeFormat)));
+        if (parameter.HasConstructorConstraint && !parameter.HasValueTypeConstraint)
+        {
+            clauses.Add("new()");
+        }
+
+        return clauses.Count == 0 ? null : "where @" + parameter.Name + " : " + string.Join(", ", clauses);
     }
 }

@@ -30,6 +30,12 @@ internal sealed class MethodPlan
     /// <summary>C# expression that builds the lock key from the parameters (escaped as <c>@name</c>).</summary>
     public string KeyExpression { get; set; } = "\"\"";
 
+    /// <summary>
+    /// Statements before <see cref="KeyExpression"/>: member paths read through local copies of their parameters, so the
+    /// null-conditional reads do not change what nullable analysis believes about the parameters themselves.
+    /// </summary>
+    public string KeyPrelude { get; set; } = string.Empty;
+
     public long TimeoutTicks { get; set; }
 
     public bool Skip { get; set; }
@@ -81,6 +87,18 @@ internal static class SingletonMethodAnalysis
         return plan;
     }
 
+    /// <summary>The type parameters of the types containing <paramref name="method"/>, outermost first.</summary>
+    public static IEnumerable<ITypeParameterSymbol> ContainingTypeParameters(IMethodSymbol method)
+    {
+        var types = new List<INamedTypeSymbol>();
+        for (var t = method.ContainingType; t is not null; t = t.ContainingType)
+        {
+            types.Insert(0, t);
+        }
+
+        return types.SelectMany(t => t.TypeParameters);
+    }
+
     public static string DisplayName(IMethodSymbol method) =>
         method.ContainingType.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat) + "." + method.Name;
 
@@ -126,6 +144,10 @@ internal static class SingletonMethodAnalysis
         else if (method.Parameters.FirstOrDefault(p => p.Type.IsRefLikeType || p.Type.TypeKind is TypeKind.Pointer or TypeKind.FunctionPointer) is { } refLike)
         {
             problem = $"parameter '{refLike.Name}' has type '{refLike.Type.ToDisplayString()}', which an asynchronous wrapper cannot hold";
+        }
+        else if (method.TypeParameters.Concat(ContainingTypeParameters(method)).FirstOrDefault(t => t.AllowsRefLikeType) is { } refLikeParameter)
+        {
+            problem = $"type parameter '{refLikeParameter.Name}' allows ref structs, which an asynchronous wrapper cannot hold";
         }
         else if (!compilation.IsSymbolAccessibleWithin(method, compilation.Assembly))
         {
@@ -258,6 +280,7 @@ internal static class SingletonMethodAnalysis
         }
 
         var expression = new StringBuilder();
+        var prelude = new StringBuilder();
         var templateLiteral = SymbolDisplay.FormatLiteral(template, quote: true);
         foreach (var part in parts)
         {
@@ -280,11 +303,17 @@ internal static class SingletonMethodAnalysis
                 continue;
             }
 
-            var access = BindPlaceholder(method, part.Name!, compilation, out var problem);
+            var local = "__singletonKeyArg" + part.Index.ToString(CultureInfo.InvariantCulture);
+            var access = BindPlaceholder(method, part.Name!, compilation, local, out var root, out var problem);
             if (access is null)
             {
                 plan.Diagnostics.Add(Diagnostic.Create(SingletonDiagnostics.UnknownPlaceholder, partLocation, part.Text, template, display, problem));
                 continue;
+            }
+
+            if (access != root)
+            {
+                prelude.Append("var ").Append(local).Append(" = ").Append(root).Append(';');
             }
 
             expression.Append("global::Coordination.Aspects.SingletonRuntime.KeyPart(")
@@ -293,11 +322,17 @@ internal static class SingletonMethodAnalysis
         }
 
         plan.KeyExpression = expression.ToString();
+        plan.KeyPrelude = prelude.ToString();
     }
 
-    private static string? BindPlaceholder(IMethodSymbol method, string name, Compilation compilation, out string problem)
+    /// <summary>
+    /// The expression reading placeholder <paramref name="name"/>: <c>@param</c>, or <c>local?.@Member...</c> reading through
+    /// <paramref name="local"/>, a copy of <paramref name="root"/>.
+    /// </summary>
+    private static string? BindPlaceholder(IMethodSymbol method, string name, Compilation compilation, string local, out string root, out string problem)
     {
         problem = string.Empty;
+        root = string.Empty;
         var segments = name.Split('.');
         var parameter = method.Parameters.FirstOrDefault(p => p.Name == segments[0]);
         if (parameter is null)
@@ -307,7 +342,19 @@ internal static class SingletonMethodAnalysis
             return null;
         }
 
-        var access = new StringBuilder("@").Append(parameter.Name);
+        root = "@" + parameter.Name;
+        if (segments.Length == 1)
+        {
+            return root;
+        }
+
+        if (parameter.Type is ITypeParameterSymbol)
+        {
+            problem = $"reads a member of '{parameter.Name}', whose type is a type parameter; use a parameter of a concrete type";
+            return null;
+        }
+
+        var access = new StringBuilder(local);
         var type = parameter.Type;
         for (var i = 1; i < segments.Length; i++)
         {
