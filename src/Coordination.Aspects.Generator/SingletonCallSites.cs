@@ -124,6 +124,12 @@ internal static class SingletonCallSites
                 parameters.Append(", ");
             }
 
+            if (p.Ordinal == 0 && method.IsExtensionMethod)
+            {
+                // Calls in reduced form (receiver.Method()) need the interceptor to be an extension method too.
+                parameters.Append("this ");
+            }
+
             parameters.Append(p.Type.ToDisplayString(TypeFormat)).Append(" @").Append(p.Name);
         }
 
