@@ -20,7 +20,8 @@ public sealed class SingletonAnalyzer : DiagnosticAnalyzer
         SingletonDiagnostics.SkipNeedsDefaultableResult,
         SingletonDiagnostics.UnguardedCall,
         SingletonDiagnostics.InvalidKeyTemplate,
-        SingletonDiagnostics.UnsupportedMethod);
+        SingletonDiagnostics.UnsupportedMethod,
+        SingletonDiagnostics.UnguardedThroughBase);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
@@ -60,6 +61,47 @@ public sealed class SingletonAnalyzer : DiagnosticAnalyzer
         foreach (var diagnostic in SingletonMethodAnalysis.Analyze(method, attribute, compilation, cancellationToken).Diagnostics)
         {
             report(diagnostic);
+        }
+
+        foreach (var unmarked in UnmarkedBaseMethods(method))
+        {
+            report(Diagnostic.Create(
+                SingletonDiagnostics.UnguardedThroughBase,
+                attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation() ?? method.Locations[0],
+                SingletonMethodAnalysis.DisplayName(method),
+                method.ContainingType.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat),
+                SingletonMethodAnalysis.DisplayName(unmarked)));
+        }
+    }
+
+    /// <summary>Overridden and implemented interface methods without [Singleton]: calls bound to them are not rewritten.</summary>
+    private static System.Collections.Generic.IEnumerable<IMethodSymbol> UnmarkedBaseMethods(IMethodSymbol method)
+    {
+        if (method.MethodKind != MethodKind.Ordinary || method.IsStatic)
+        {
+            yield break;
+        }
+
+        for (var overridden = method.OverriddenMethod; overridden is not null; overridden = overridden.OverriddenMethod)
+        {
+            if (SingletonMethodAnalysis.FindAttribute(overridden.OriginalDefinition) is null)
+            {
+                yield return overridden;
+                break;
+            }
+        }
+
+        foreach (var contract in method.ContainingType.AllInterfaces)
+        {
+            foreach (var member in contract.GetMembers(method.Name))
+            {
+                if (member is IMethodSymbol candidate
+                    && SymbolEqualityComparer.Default.Equals(method.ContainingType.FindImplementationForInterfaceMember(candidate), method)
+                    && SingletonMethodAnalysis.FindAttribute(candidate.OriginalDefinition) is null)
+                {
+                    yield return candidate;
+                }
+            }
         }
     }
 

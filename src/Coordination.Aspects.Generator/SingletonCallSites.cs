@@ -53,17 +53,16 @@ internal static class SingletonCallSites
     public static CallSite? Build(GeneratorSyntaxContext context, CancellationToken cancellationToken)
     {
         var syntax = (InvocationExpressionSyntax)context.Node;
-        if (context.SemanticModel.GetOperation(syntax, cancellationToken) is not IInvocationOperation invocation)
+
+        // Cheap filter first: most invocations do not target a marked method.
+        if (context.SemanticModel.GetSymbolInfo(syntax, cancellationToken).Symbol is not IMethodSymbol bound
+            || SingletonMethodAnalysis.FindAttribute((bound.ReducedFrom ?? bound).OriginalDefinition) is not { } attribute
+            || context.SemanticModel.GetOperation(syntax, cancellationToken) is not IInvocationOperation invocation)
         {
             return null;
         }
 
         var method = invocation.TargetMethod;
-        var attribute = SingletonMethodAnalysis.FindAttribute(method.OriginalDefinition);
-        if (attribute is null)
-        {
-            return null;
-        }
 
         var compilation = context.SemanticModel.Compilation;
         if (WhyNotInterceptable(invocation, compilation) is not null)

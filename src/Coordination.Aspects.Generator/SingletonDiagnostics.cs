@@ -64,4 +64,12 @@ internal static class SingletonDiagnostics
         Category,
         DiagnosticSeverity.Error,
         isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor UnguardedThroughBase = new(
+        "CSG008",
+        "Calls through the interface or base method are not guarded",
+        "[Singleton] on '{0}' guards only calls made through '{1}'; calls through '{2}' dispatch here without the lock (interceptors rewrite calls by the method they bind to), so mark '{2}' with the same [Singleton] as well",
+        Category,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true);
 }

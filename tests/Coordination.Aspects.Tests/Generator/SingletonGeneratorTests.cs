@@ -301,6 +301,48 @@ public sealed class SingletonGeneratorTests
         Assert.Contains("\"a{0}\\\"b\\\":\" + global::Coordination.Aspects.SingletonRuntime.KeyPart(@id", result.Generated, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task MarkedImplementation_OfUnmarkedInterfaceMethod_WarnsCSG008()
+    {
+        var result = await RunAsync("""
+            namespace App;
+            public interface IReports { Task RunAsync(string tenant); }
+            public class Reports : IReports
+            {
+                [Singleton("reports:{tenant}")]
+                public Task RunAsync(string tenant) => Task.CompletedTask;
+            }
+            """);
+
+        var warning = Assert.Single(result.AnalyzerDiagnostics);
+        Assert.Equal("CSG008", warning.Id);
+        Assert.Contains("IReports.RunAsync", warning.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MarkedInterfaceMethod_GuardsCallsThroughTheInterface()
+    {
+        var result = await RunAsync("""
+            namespace App;
+            public interface IReports
+            {
+                [Singleton("reports:{tenant}")]
+                Task RunAsync(string tenant);
+            }
+            public class Reports : IReports
+            {
+                public Task RunAsync(string tenant) => Task.CompletedTask;
+            }
+            public static class Caller
+            {
+                public static Task Go(IReports reports) => reports.RunAsync("acme");
+            }
+            """);
+
+        Assert.Empty(result.Errors);
+        Assert.Contains("this global::App.IReports __receiver", result.Generated, StringComparison.Ordinal);
+    }
+
     private static int CountOf(string text, string value)
     {
         var count = 0;
