@@ -82,7 +82,11 @@ internal static class SingletonCallSites
             return null;
         }
 
-        return new CallSite(WriteInterceptor(method, plan), location.Version, location.Data, location.GetDisplayLocation());
+        // The comment names the file without its directory, so generated text does not depend on where the repository lives.
+        var position = syntax.GetLocation().GetLineSpan();
+        var display = System.IO.Path.GetFileName(position.Path) + "(" + (position.StartLinePosition.Line + 1).ToString(CultureInfo.InvariantCulture)
+            + "," + (position.StartLinePosition.Character + 1).ToString(CultureInfo.InvariantCulture) + ")";
+        return new CallSite(WriteInterceptor(method, plan), location.Version, location.Data, display);
     }
 
     private static bool IsInExpressionTree(IOperation operation)

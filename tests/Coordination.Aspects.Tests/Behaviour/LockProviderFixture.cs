@@ -20,6 +20,13 @@ internal static class LockProviderFixture
         return services.BuildServiceProvider().GetRequiredService<IDistributedLockProvider>();
     }
 
+    /// <summary>
+    /// The provider of each child process in the cross-process test. InProcess mode cannot exclude across processes, so
+    /// until the fixture uses a distributed mode this is a file-lock fake; with Hybrid mode return <see cref="CreateProvider"/>.
+    /// </summary>
+    public static IDistributedLockProvider CreateCrossProcessProvider(string directory) =>
+        new CrossProcess.FileLockProvider(directory);
+
     /// <summary>A fresh recorded provider, used by [Singleton] calls in the current async flow until disposed.</summary>
     public static LockScope Use() => new(new RecordingLockProvider(CreateProvider()));
 
