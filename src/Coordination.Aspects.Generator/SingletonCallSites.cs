@@ -34,11 +34,6 @@ internal static class SingletonCallSites
 
         if (!SymbolEqualityComparer.Default.Equals(method.ContainingAssembly, compilation.Assembly))
         {
-            if (!compilation.IsSymbolAccessibleWithin(method.OriginalDefinition, compilation.Assembly))
-            {
-                return "generated code in this assembly cannot call it (it is not internal or public here)";
-            }
-
             var attribute = SingletonMethodAnalysis.FindAttribute(method.OriginalDefinition);
             if (attribute is not null && !SingletonMethodAnalysis.Analyze(method.OriginalDefinition, attribute, compilation, CancellationToken.None).IsValid)
             {
@@ -104,7 +99,7 @@ internal static class SingletonCallSites
     }
 
     /// <summary>
-    /// Writes the interceptor for calls to <paramref name="called"/>, with <c>$$NAME$$</c> for its name. The call's
+    /// Writes the interceptor for calls to <paramref name="called"/>, with <see cref="SingletonGenerator.NameMarker"/> for its name. The call's
     /// arguments are already bound (defaults filled, params packed), so the interceptor mirrors the parameter list of the
     /// declaration. Generic methods and methods of generic types get a generic interceptor whose type parameters are those
     /// of the containing types (outermost first) then the method's; the compiler substitutes each call's type arguments.
@@ -141,14 +136,16 @@ internal static class SingletonCallSites
         var typeArguments = method.IsGenericMethod
             ? "<" + string.Join(", ", method.TypeArguments.Select(t => t.ToDisplayString(TypeFormat))) + ">"
             : string.Empty;
-        var target = (method.IsStatic ? type : "__receiver") + ".@" + method.Name + typeArguments + "(" + arguments + ")";
+        var target = plan.UseUnsafeAccessor
+            ? SingletonGenerator.NameMarker + "_Call(" + (method.IsStatic ? "default!" : "__receiver") + (arguments.Length > 0 ? ", " : string.Empty) + arguments + ")"
+            : (method.IsStatic ? type : "__receiver") + ".@" + method.Name + typeArguments + "(" + arguments + ")";
         var hasResult = plan.ReturnKind is ReturnKind.TaskOfT or ReturnKind.ValueTaskOfT;
         var token = plan.CancellationParameter is null ? "default" : "@" + plan.CancellationParameter;
         var contention = plan.Skip ? "global::Coordination.SingletonContention.Skip" : "global::Coordination.SingletonContention.Throw";
         var display = SymbolDisplay.FormatLiteral(SingletonMethodAnalysis.DisplayName(method), quote: true);
 
         var code = new StringBuilder();
-        code.Append("        internal static async ").Append(method.ReturnType.ToDisplayString(TypeFormat)).Append(" $$NAME$$");
+        code.Append("        internal static async ").Append(method.ReturnType.ToDisplayString(TypeFormat)).Append(' ').Append(SingletonGenerator.NameMarker);
         if (typeParameters.Count > 0)
         {
             code.Append('<').Append(string.Join(", ", typeParameters.Select(t => "@" + t.Name))).Append('>');
@@ -188,6 +185,22 @@ internal static class SingletonCallSites
             .AppendLine("                await __singletonScope!.DisposeAsync().ConfigureAwait(false);")
             .AppendLine("            }")
             .AppendLine("        }");
+        if (plan.UseUnsafeAccessor)
+        {
+            // The method is private or protected: call it through an accessor the runtime binds without access checks. It goes
+            // after the interceptor, because the InterceptsLocation attributes written before this text belong to the interceptor.
+            code.AppendLine().Append("        [global::System.Runtime.CompilerServices.UnsafeAccessor(global::System.Runtime.CompilerServices.UnsafeAccessorKind.")
+                .Append(method.IsStatic ? "StaticMethod" : "Method").Append(", Name = ").Append(SymbolDisplay.FormatLiteral(method.Name, quote: true)).AppendLine(")]")
+                .Append("        private static extern ").Append(method.ReturnType.ToDisplayString(TypeFormat)).Append(' ').Append(SingletonGenerator.NameMarker).Append("_Call(")
+                .Append(type).Append(" __target");
+            foreach (var p in method.Parameters)
+            {
+                code.Append(", ").Append(p.Type.ToDisplayString(TypeFormat)).Append(" @").Append(p.Name);
+            }
+
+            code.AppendLine(");");
+        }
+
         return code.ToString();
     }
 

@@ -19,7 +19,11 @@ public sealed class SingletonGenerator : IIncrementalGenerator
     /// <summary>The namespace of the generated interceptors; consumers list it in <c>InterceptorsNamespaces</c>.</summary>
     public const string GeneratedNamespace = "Coordination.Generated";
 
-    internal const string NameMarker = "$$NAME$$";
+    /// <summary>
+    /// Stands for the interceptor's name in <see cref="CallSite.Interceptor"/>. It contains U+0001, which
+    /// SymbolDisplay.FormatLiteral always escapes, so it can never occur inside a user-supplied key literal.
+    /// </summary>
+    internal const string NameMarker = "\u0001NAME\u0001";
 
     /// <inheritdoc />
     public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -91,11 +95,7 @@ public sealed class SingletonGenerator : IIncrementalGenerator
                     .Append(site.Version.ToString(CultureInfo.InvariantCulture)).Append(", \"").Append(site.Data).AppendLine("\")]");
             }
 
-            // The name marker comes first in the text (the signature), before any user-supplied key literal.
-            var marker = order[i].IndexOf(NameMarker, System.StringComparison.Ordinal);
-            code.Append(order[i], 0, marker)
-                .Append("Intercept").Append(i.ToString(CultureInfo.InvariantCulture))
-                .Append(order[i], marker + NameMarker.Length, order[i].Length - marker - NameMarker.Length);
+            code.Append(order[i].Replace(NameMarker, "Intercept" + i.ToString(CultureInfo.InvariantCulture)));
         }
 
         code.AppendLine("    }")

@@ -42,6 +42,9 @@ internal sealed class MethodPlan
 
     public ReturnKind ReturnKind { get; set; }
 
+    /// <summary>The method is private or protected: generated code calls it through an <c>UnsafeAccessor</c>.</summary>
+    public bool UseUnsafeAccessor { get; set; }
+
     /// <summary>The parameter linked with the lock's lost token, or null.</summary>
     public string? CancellationParameter { get; set; }
 }
@@ -151,7 +154,24 @@ internal static class SingletonMethodAnalysis
         }
         else if (!compilation.IsSymbolAccessibleWithin(method, compilation.Assembly))
         {
-            problem = "generated code calls it from outside its type, so the method and its containing types must be internal or public (not private or protected)";
+            // Private and protected methods are called through [UnsafeAccessor] (.NET 8+), which needs the containing type
+            // to be nameable and usable as a parameter type, and (here) no generics.
+            if (compilation.GetTypeByMetadataName("System.Runtime.CompilerServices.UnsafeAccessorAttribute") is null)
+            {
+                problem = "it is private or protected, and this target framework has no UnsafeAccessorAttribute (.NET 8+) for generated code to call it through; make it internal or public";
+            }
+            else if (!IsTypeAccessible(method.ContainingType, compilation) || method.ContainingType.IsStatic)
+            {
+                problem = "it is private or protected and its containing type is private, protected or static, so generated code can neither call it directly nor through an UnsafeAccessor; make it internal or public";
+            }
+            else if (method.IsGenericMethod || ContainingTypeParameters(method).Any())
+            {
+                problem = "it is private or protected and generic (or in a generic type); generated code can only call such methods when they are internal or public";
+            }
+            else
+            {
+                plan.UseUnsafeAccessor = true;
+            }
         }
         else if (method.Parameters.FirstOrDefault(p => !IsTypeAccessible(p.Type, compilation)) is { } hidden)
         {

@@ -121,6 +121,16 @@ public class GuardedService
     public async Task WaitForCancellationAsync(string name, Probe probe, CancellationToken cancellationToken) =>
         await probe.StepAsync(cancellationToken);
 
+    /// <summary>Calls a private marked method from inside the class: guarded through a generated UnsafeAccessor.</summary>
+    public Task<string> CallPrivateAsync(string name, Probe probe) => PrivateAsync(name, probe);
+
+    [Singleton("shape:{name}")]
+    private async Task<string> PrivateAsync(string name, Probe probe)
+    {
+        await probe.StepAsync();
+        return name;
+    }
+
     [Singleton("fail:{name}")]
     public async Task<int> FailAsync(string name, Exception error)
     {

@@ -10,7 +10,7 @@ public sealed class SingletonBehaviourTests
 {
     private readonly GuardedService _service = new();
 
-    public static TheoryData<string> Shapes => new() { "Task", "TaskOfT", "ValueTask", "ValueTaskOfT", "Static", "Extension", "ExtensionStaticForm", "Generic", "PlainTask" };
+    public static TheoryData<string> Shapes => new() { "Task", "TaskOfT", "ValueTask", "ValueTaskOfT", "Static", "Extension", "ExtensionStaticForm", "Generic", "PlainTask", "Private" };
 
     // Direct calls, so each one is intercepted (a lambda calling the method is fine; a method group would not be).
     private Task CallShape(string shape, string name, Probe probe) => shape switch
@@ -24,6 +24,7 @@ public sealed class SingletonBehaviourTests
         "ExtensionStaticForm" => GuardedServiceExtensions.ExtensionAsync(_service, name, probe),
         "Generic" => _service.GenericAsync(name, 3, probe),
         "PlainTask" => _service.PlainTaskAsync(name, probe),
+        "Private" => _service.CallPrivateAsync(name, probe),
         _ => throw new ArgumentOutOfRangeException(nameof(shape), shape, "Unknown shape."),
     };
 

@@ -270,7 +270,8 @@ public sealed class SingletonGeneratorTests
     }
 
     [Theory]
-    [InlineData("public class Jobs { [Singleton(\"k\")] private Task RunAsync() => Task.CompletedTask; }", "private or protected")]
+    [InlineData("public class Outer { private class Jobs { [Singleton(\"k\")] private Task RunAsync() => Task.CompletedTask; } }", "containing type is private")]
+    [InlineData("public class Jobs { [Singleton(\"k\")] private Task RunAsync<T>() => Task.CompletedTask; }", "generic")]
     [InlineData("public class Jobs { [Singleton(\"k\")] public Task RunAsync(ref int x) => Task.CompletedTask; }", "by reference")]
     [InlineData("public struct Jobs { [Singleton(\"k\")] public Task RunAsync() => Task.CompletedTask; }", "structs")]
     [InlineData("public class Jobs { public void M() { [Singleton(\"k\")] static Task Local() => Task.CompletedTask; _ = Local(); } }", "local functions")]
@@ -282,6 +283,34 @@ public sealed class SingletonGeneratorTests
         Assert.Equal("CSG007", error.Id);
         Assert.Contains(reason, error.GetMessage(), StringComparison.Ordinal);
         Assert.Null(result.Generated);
+    }
+
+    [Fact]
+    public async Task Generate_PrivateAndProtectedMethods_AreCalledThroughUnsafeAccessors()
+    {
+        var result = await RunAsync("""
+            namespace App;
+            public class Jobs
+            {
+                public Task RunAllAsync(CancellationToken ct) => Task.WhenAll(RunAsync(1, ct), CleanAsync());
+
+                [Singleton("jobs:{id}")]
+                private async Task<int> RunAsync(int id, CancellationToken ct)
+                {
+                    await Task.Delay(1, ct);
+                    return id;
+                }
+
+                [Singleton("clean")]
+                protected static Task CleanAsync() => Task.CompletedTask;
+            }
+            """);
+
+        Assert.Empty(result.Errors);
+        Assert.Contains("UnsafeAccessorKind.Method, Name = \"RunAsync\")]", result.Generated, StringComparison.Ordinal);
+        Assert.Contains("UnsafeAccessorKind.StaticMethod, Name = \"CleanAsync\")]", result.Generated, StringComparison.Ordinal);
+        Assert.Contains("return await Intercept0_Call(__receiver, @id, __singletonScope!.Link(@ct))", result.Generated, StringComparison.Ordinal);
+        Assert.Contains("await Intercept1_Call(default!)", result.Generated, StringComparison.Ordinal);
     }
 
     [Fact]
