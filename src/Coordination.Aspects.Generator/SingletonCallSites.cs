@@ -86,10 +86,12 @@ internal static class SingletonCallSites
 
     private static bool IsInExpressionTree(IOperation operation)
     {
-        for (var current = operation.Parent; current is not null; current = current.Parent)
+        var model = operation.SemanticModel;
+        foreach (var node in operation.Syntax.Ancestors())
         {
-            if (current is IAnonymousFunctionOperation { Parent: IDelegateCreationOperation { Type: INamedTypeSymbol type } }
-                && type.OriginalDefinition.ToDisplayString() is "System.Linq.Expressions.Expression<TDelegate>")
+            if (node is AnonymousFunctionExpressionSyntax lambda
+                && model?.GetTypeInfo(lambda).ConvertedType is INamedTypeSymbol { Name: "Expression", IsGenericType: true } type
+                && type.ContainingNamespace.ToDisplayString() == "System.Linq.Expressions")
             {
                 return true;
             }

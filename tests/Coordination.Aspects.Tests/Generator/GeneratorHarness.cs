@@ -25,7 +25,15 @@ internal static class GeneratorHarness
             .WithFeatures(interceptorsEnabled ? [new("InterceptorsNamespaces", SingletonGenerator.GeneratedNamespace)] : []);
 
     /// <summary>Runs the generator on <paramref name="sources"/> and the analyzer on the result.</summary>
-    public static async Task<Result> RunAsync(bool interceptorsEnabled = true, params string[] sources)
+    public static Task<Result> RunAsync(bool interceptorsEnabled = true, params string[] sources) =>
+        RunAsync(interceptorsEnabled, [], sources);
+
+    /// <summary>Runs the generator on <paramref name="sources"/> compiled against <paramref name="extraReferences"/> too.</summary>
+    public static async Task<Result> RunAsync(bool interceptorsEnabled, MetadataReference[] extraReferences, params string[] sources) =>
+        await RunAsync(interceptorsEnabled, extraReferences, NullableContextOptions.Enable, sources);
+
+    /// <summary>Runs the generator in a compilation with the given nullable context.</summary>
+    public static async Task<Result> RunAsync(bool interceptorsEnabled, MetadataReference[] extraReferences, NullableContextOptions nullable, params string[] sources)
     {
         var parse = ParseOptions(interceptorsEnabled);
         var trees = sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, parse, path: $"/src/File{i}.cs")).ToArray();
@@ -35,8 +43,8 @@ internal static class GeneratorHarness
                 CSharpSyntaxTree.ParseText("global using System; global using System.Threading; global using System.Threading.Tasks; global using Coordination;", parse, path: "/src/Usings.cs"),
                 .. trees,
             ],
-            References.Value,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+            [.. References.Value, .. extraReferences],
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: nullable));
 
         GeneratorDriver driver = CSharpGeneratorDriver.Create([new SingletonGenerator().AsSourceGenerator()], parseOptions: parse);
         driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
@@ -52,6 +60,28 @@ internal static class GeneratorHarness
     }
 
     public static Task<Result> RunAsync(params string[] sources) => RunAsync(true, sources);
+
+    /// <summary>Compiles <paramref name="source"/> into a library (without the generator) and returns a reference to it.</summary>
+    public static MetadataReference CompileLibrary(string name, string source)
+    {
+        var parse = ParseOptions();
+        var library = CSharpCompilation.Create(
+            name,
+            [
+                CSharpSyntaxTree.ParseText("global using System; global using System.Threading; global using System.Threading.Tasks; global using Coordination;", parse),
+                CSharpSyntaxTree.ParseText(source, parse),
+            ],
+            References.Value,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+        using var image = new MemoryStream();
+        var emit = library.Emit(image);
+        if (!emit.Success)
+        {
+            throw new InvalidOperationException(string.Join(Environment.NewLine, emit.Diagnostics));
+        }
+
+        return MetadataReference.CreateFromImage(image.ToArray());
+    }
 
     /// <param name="Output">The compilation with the generated code.</param>
     /// <param name="Generated">The generated interceptors, or null when nothing was generated.</param>

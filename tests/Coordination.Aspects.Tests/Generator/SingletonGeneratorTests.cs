@@ -314,6 +314,61 @@ public sealed class SingletonGeneratorTests
     }
 
     [Fact]
+    public async Task Generate_CallsIntoMarkedMethodsOfAnotherAssembly_AreGuarded()
+    {
+        var library = CompileLibrary("Library", """
+            namespace Lib;
+            public sealed record Tenant(string Name);
+            public class Billing
+            {
+                [Singleton("billing:{tenant.Name}", Timeout = "00:00:01")]
+                public Task<int> RunAsync(Tenant tenant, CancellationToken ct) => Task.FromResult(1);
+            }
+            """);
+
+        var result = await RunAsync(true, [library], """
+            namespace App;
+            public static class Caller
+            {
+                public static Task<int> Go(Lib.Billing billing) => billing.RunAsync(new Lib.Tenant("acme"), default);
+            }
+            """);
+
+        Assert.Empty(result.Errors);
+        Assert.Contains("KeyPart(__singletonKeyArg0?.@Name, \"billing:{tenant.Name}\", 0)", result.Generated, StringComparison.Ordinal);
+        Assert.Contains("FromTicks(10000000L)", result.Generated, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Generate_InProjectWithNullableDisabled_CompilesWithoutAnyWarning()
+    {
+        var result = await RunAsync(true, [], NullableContextOptions.Disable, EveryShape.Replace("string?", "string", StringComparison.Ordinal));
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(9, CountOf(result.Generated!, "InterceptsLocation(1, "));
+    }
+
+    [Fact]
+    public async Task Generate_CallInsideExpressionTree_IsNotInterceptedAndWarnsCSG005()
+    {
+        var result = await RunAsync("""
+            using System.Linq.Expressions;
+            namespace App;
+            public class Jobs
+            {
+                [Singleton("nightly")]
+                public Task RunAsync() => Task.CompletedTask;
+                public Expression<Func<Task>> Quote() => () => RunAsync();
+            }
+            """);
+
+        Assert.Null(result.Generated);
+        var warning = Assert.Single(result.Errors);
+        Assert.Equal("CSG005", warning.Id);
+        Assert.Contains("expression trees", warning.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Generate_KeyWithEscapedBracesAndQuotes_CompilesToTheLiteral()
     {
         var result = await RunAsync("""
