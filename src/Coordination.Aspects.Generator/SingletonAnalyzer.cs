@@ -130,6 +130,11 @@ public sealed class SingletonAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        if (SingletonCallSites.IsQuoted(invocation))
+        {
+            return;
+        }
+
         var reason = SingletonCallSites.WhyNotInterceptable(invocation, context.Compilation);
         if (reason is not null)
         {

@@ -18,6 +18,13 @@ internal static class SingletonCallSites
     private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
         .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
 
+    /// <summary>
+    /// True for a call inside a lambda converted to an expression tree: it only describes a call (Hangfire's
+    /// <c>Enqueue(() => job.RunAsync())</c>), whoever runs it later invokes the method by reflection, so it is neither
+    /// rewritten nor warned about.
+    /// </summary>
+    public static bool IsQuoted(IInvocationOperation invocation) => IsInExpressionTree(invocation);
+
     /// <summary>Why a call of a marked method cannot be intercepted, or null when it can.</summary>
     public static string? WhyNotInterceptable(IInvocationOperation invocation, Compilation compilation)
     {
@@ -27,10 +34,6 @@ internal static class SingletonCallSites
             return "a base call cannot be redirected without losing its non-virtual dispatch";
         }
 
-        if (IsInExpressionTree(invocation))
-        {
-            return "calls inside expression trees are not rewritten";
-        }
 
         if (!SymbolEqualityComparer.Default.Equals(method.ContainingAssembly, compilation.Assembly))
         {
@@ -60,7 +63,7 @@ internal static class SingletonCallSites
         var method = invocation.TargetMethod;
 
         var compilation = context.SemanticModel.Compilation;
-        if (WhyNotInterceptable(invocation, compilation) is not null)
+        if (IsQuoted(invocation) || WhyNotInterceptable(invocation, compilation) is not null)
         {
             return null;
         }
