@@ -21,7 +21,8 @@ public sealed class SingletonAnalyzer : DiagnosticAnalyzer
         SingletonDiagnostics.UnguardedCall,
         SingletonDiagnostics.InvalidKeyTemplate,
         SingletonDiagnostics.UnsupportedMethod,
-        SingletonDiagnostics.UnguardedThroughBase);
+        SingletonDiagnostics.UnguardedThroughBase,
+        SingletonDiagnostics.SelfCall);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
@@ -136,6 +137,11 @@ public sealed class SingletonAnalyzer : DiagnosticAnalyzer
         }
 
         var reason = SingletonCallSites.WhyNotInterceptable(invocation, context.Compilation);
+        if (reason is null && SymbolEqualityComparer.Default.Equals(context.ContainingSymbol, method.OriginalDefinition))
+        {
+            context.ReportDiagnostic(Diagnostic.Create(SingletonDiagnostics.SelfCall, invocation.Syntax.GetLocation(), SingletonMethodAnalysis.DisplayName(method)));
+        }
+
         if (reason is not null)
         {
             context.ReportDiagnostic(Diagnostic.Create(

@@ -72,4 +72,12 @@ internal static class SingletonDiagnostics
         Category,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor SelfCall = new(
+        "CSG009",
+        "[Singleton] method calls itself",
+        "[Singleton] method '{0}' calls itself; when both calls expand to the same key the inner call waits for the lock the outer call holds and never gets it (the locks are not re-entrant)",
+        Category,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true);
 }

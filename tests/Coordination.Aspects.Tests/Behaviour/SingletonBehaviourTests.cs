@@ -193,6 +193,25 @@ public sealed class SingletonBehaviourTests
     }
 
     [Fact]
+    public async Task CallerCancellation_WhileWaitingForTheLock_CancelsWithoutRunning()
+    {
+        using var locks = LockProviderFixture.Use();
+        var name = NewName();
+        var held = await locks.Recorder.AcquireAsync("lost:" + name);
+        using var cts = new CancellationTokenSource();
+        var probe = new Probe();
+        var call = _service.WaitForCancellationAsync(name, probe, cts.Token);
+        await Poll.UntilAsync(() => locks.Recorder.Waiting == 1, "the call waits for the lock");
+
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        Assert.Equal(0, probe.Runs);
+        await held.DisposeAsync();
+        Assert.Equal(0, locks.Recorder.Held);
+    }
+
+    [Fact]
     public async Task Exception_PassesThroughUnchangedAndReleasesTheLock()
     {
         using var locks = LockProviderFixture.Use();

@@ -384,6 +384,30 @@ public sealed class SingletonGeneratorTests
     }
 
     [Fact]
+    public async Task MarkedMethodCallingItself_WarnsCSG009ButIsStillGuarded()
+    {
+        var result = await RunAsync("""
+            namespace App;
+            public class Tree
+            {
+                [Singleton("tree:{depth}")]
+                public async Task WalkAsync(int depth)
+                {
+                    if (depth > 0)
+                    {
+                        await WalkAsync(depth - 1);
+                    }
+                }
+            }
+            """);
+
+        var warning = Assert.Single(result.Errors);
+        Assert.Equal("CSG009", warning.Id);
+        Assert.Equal("WalkAsync(depth - 1)", Result.Spanned(warning));
+        Assert.NotNull(result.Generated);
+    }
+
+    [Fact]
     public async Task Generate_KeyWithEscapedBracesAndQuotes_CompilesToTheLiteral()
     {
         var result = await RunAsync("""
