@@ -19,6 +19,8 @@ internal static class GeneratorHarness
         ];
     });
 
+    public static ImmutableArray<MetadataReference> ReferencesForTests => References.Value;
+
     public static CSharpParseOptions ParseOptions(bool interceptorsEnabled = true) =>
         CSharpParseOptions.Default
             .WithLanguageVersion(LanguageVersion.Preview)
