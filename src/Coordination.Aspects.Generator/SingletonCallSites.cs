@@ -23,7 +23,21 @@ internal static class SingletonCallSites
     /// <c>Enqueue(() => job.RunAsync())</c>), whoever runs it later invokes the method by reflection, so it is neither
     /// rewritten nor warned about.
     /// </summary>
-    public static bool IsQuoted(IInvocationOperation invocation) => IsInExpressionTree(invocation);
+    public static bool IsQuoted(IInvocationOperation invocation)
+    {
+        var model = invocation.SemanticModel;
+        foreach (var node in invocation.Syntax.Ancestors())
+        {
+            if (node is AnonymousFunctionExpressionSyntax lambda
+                && model?.GetTypeInfo(lambda).ConvertedType is INamedTypeSymbol { Name: "Expression", IsGenericType: true } type
+                && type.ContainingNamespace.ToDisplayString() == "System.Linq.Expressions")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Why a call of a marked method cannot be intercepted, or null when it can.</summary>
     public static string? WhyNotInterceptable(IInvocationOperation invocation, Compilation compilation)
@@ -33,7 +47,6 @@ internal static class SingletonCallSites
         {
             return "a base call cannot be redirected without losing its non-virtual dispatch";
         }
-
 
         if (!SymbolEqualityComparer.Default.Equals(method.ContainingAssembly, compilation.Assembly))
         {
@@ -61,7 +74,6 @@ internal static class SingletonCallSites
         }
 
         var method = invocation.TargetMethod;
-
         var compilation = context.SemanticModel.Compilation;
         if (IsQuoted(invocation) || WhyNotInterceptable(invocation, compilation) is not null)
         {
@@ -85,22 +97,6 @@ internal static class SingletonCallSites
         var display = System.IO.Path.GetFileName(position.Path) + "(" + (position.StartLinePosition.Line + 1).ToString(CultureInfo.InvariantCulture)
             + "," + (position.StartLinePosition.Character + 1).ToString(CultureInfo.InvariantCulture) + ")";
         return new CallSite(WriteInterceptor(method, plan), location.Version, location.Data, display);
-    }
-
-    private static bool IsInExpressionTree(IOperation operation)
-    {
-        var model = operation.SemanticModel;
-        foreach (var node in operation.Syntax.Ancestors())
-        {
-            if (node is AnonymousFunctionExpressionSyntax lambda
-                && model?.GetTypeInfo(lambda).ConvertedType is INamedTypeSymbol { Name: "Expression", IsGenericType: true } type
-                && type.ContainingNamespace.ToDisplayString() == "System.Linq.Expressions")
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>

@@ -77,9 +77,9 @@ public sealed class SingletonBehaviourTests
         var second = new Probe { Parks = true };
 
         var a = _service.HoldAsync(NewName(), first);
-        await first.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await first.Entered.Task.WaitAsync(Poll.Deadline);
         var b = _service.HoldAsync(NewName(), second);
-        await second.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await second.Entered.Task.WaitAsync(Poll.Deadline);
 
         Assert.Equal(2, locks.Recorder.Held);
         first.Release.SetResult();
@@ -94,7 +94,7 @@ public sealed class SingletonBehaviourTests
         var name = NewName();
         var holder = new Probe { Parks = true };
         var hold = _service.HoldAsync(name, holder);
-        await holder.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await holder.Entered.Task.WaitAsync(Poll.Deadline);
         var probe = new Probe();
 
         var error = await Assert.ThrowsAsync<SingletonContentionException>(() => _service.TryOnceAsync(name, probe));
@@ -118,7 +118,7 @@ public sealed class SingletonBehaviourTests
         var name = NewName();
         var holder = new Probe { Parks = true };
         var hold = _service.HoldAsync(name, holder);
-        await holder.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await holder.Entered.Task.WaitAsync(Poll.Deadline);
         var probe = new Probe();
 
         Assert.Null(await _service.SkipAsync(name, probe));
@@ -167,7 +167,7 @@ public sealed class SingletonBehaviourTests
         using var locks = LockProviderFixture.Use();
         var probe = new Probe { Parks = true };
         var call = _service.WaitForCancellationAsync(NewName(), probe, CancellationToken.None);
-        await probe.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await probe.Entered.Task.WaitAsync(Poll.Deadline);
 
         locks.Recorder.LoseAll();
 
@@ -182,7 +182,7 @@ public sealed class SingletonBehaviourTests
         using var cts = new CancellationTokenSource();
         var probe = new Probe { Parks = true };
         var call = _service.WaitForCancellationAsync(NewName(), probe, cts.Token);
-        await probe.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await probe.Entered.Task.WaitAsync(Poll.Deadline);
 
         await cts.CancelAsync();
 

@@ -21,7 +21,7 @@ public sealed class CrossProcessTests : IDisposable
         {
             await Poll.UntilAsync(() => Directory.GetFiles(_directory, "log.txt.*.ready").Length == 2, "both children are ready");
             await File.WriteAllTextAsync(go, string.Empty);
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2));
             foreach (var child in children)
             {
                 await child.WaitForExitAsync(deadline.Token);
