@@ -164,6 +164,8 @@ internal static class SingletonCallSites
             code.Append("            ").AppendLine(plan.KeyPrelude);
         }
 
+        // The acquisition is awaited without ConfigureAwait(false) on purpose: the original method then starts on the caller's
+        // synchronization context, exactly as an unintercepted call would.
         code
             .Append("            string __singletonKey = ").Append(plan.KeyExpression).AppendLine(";")
             .Append("            global::Coordination.Aspects.SingletonScope? __singletonScope = await global::Coordination.Aspects.SingletonRuntime.EnterAsync(__singletonKey, global::System.TimeSpan.FromTicks(")

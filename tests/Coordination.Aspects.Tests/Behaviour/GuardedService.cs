@@ -151,3 +151,28 @@ public static class GuardedServiceExtensions
         await probe.StepAsync();
     }
 }
+
+/// <summary>Marked on the interface: calls through the interface are guarded.</summary>
+public interface IGuardedJobs
+{
+    [Singleton("shape:{name}")]
+    Task RunAsync(string name, Probe probe);
+}
+
+public sealed class GuardedJobs : IGuardedJobs
+{
+    public Task RunAsync(string name, Probe probe) => probe.StepAsync();
+}
+
+/// <summary>A generic type with a generic marked method, optional parameter included.</summary>
+public class GuardedRepository<TItem>
+    where TItem : class
+{
+    [Singleton("shape:{name}")]
+    public async Task<TItem> SaveAsync<TExtra>(string name, TItem item, TExtra extra, Probe probe, int attempt = 1)
+    {
+        ArgumentNullException.ThrowIfNull(extra);
+        await probe.StepAsync();
+        return attempt > 0 ? item : throw new ArgumentOutOfRangeException(nameof(attempt));
+    }
+}

@@ -10,7 +10,7 @@ public sealed class SingletonBehaviourTests
 {
     private readonly GuardedService _service = new();
 
-    public static TheoryData<string> Shapes => new() { "Task", "TaskOfT", "ValueTask", "ValueTaskOfT", "Static", "Extension", "ExtensionStaticForm", "Generic", "PlainTask", "Private" };
+    public static TheoryData<string> Shapes => new() { "Task", "TaskOfT", "ValueTask", "ValueTaskOfT", "Static", "Extension", "ExtensionStaticForm", "Generic", "PlainTask", "Private", "Interface", "GenericTypeOpenCall" };
 
     // Direct calls, so each one is intercepted (a lambda calling the method is fine; a method group would not be).
     private Task CallShape(string shape, string name, Probe probe) => shape switch
@@ -25,6 +25,8 @@ public sealed class SingletonBehaviourTests
         "Generic" => _service.GenericAsync(name, 3, probe),
         "PlainTask" => _service.PlainTaskAsync(name, probe),
         "Private" => _service.CallPrivateAsync(name, probe),
+        "Interface" => ((IGuardedJobs)new GuardedJobs()).RunAsync(name, probe),
+        "GenericTypeOpenCall" => SaveThroughGenericCodeAsync(new GuardedRepository<string>(), name, name, probe),
         _ => throw new ArgumentOutOfRangeException(nameof(shape), shape, "Unknown shape."),
     };
 
@@ -268,6 +270,11 @@ public sealed class SingletonBehaviourTests
         Assert.Equal(1, probe.Runs);
         Assert.Empty(locks.Recorder.AcquiredKeys);
     }
+
+    // The call's type arguments are this method's type parameters: one generic interceptor covers it.
+    private static Task<T> SaveThroughGenericCodeAsync<T>(GuardedRepository<T> repository, string name, T item, Probe probe)
+        where T : class =>
+        repository.SaveAsync(name, item, 42, probe);
 
     private static string NewName() => Guid.NewGuid().ToString("N");
 }

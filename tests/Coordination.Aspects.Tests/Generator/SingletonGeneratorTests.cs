@@ -408,6 +408,30 @@ public sealed class SingletonGeneratorTests
     }
 
     [Fact]
+    public async Task Generate_CallsWithOptionalNamedAndParamsArguments_CompileWithoutAnyWarning()
+    {
+        var result = await RunAsync("""
+            namespace App;
+            public class Jobs
+            {
+                [Singleton("jobs:{tenant}:{attempt}")]
+                public Task RunAsync(string tenant, int attempt = 1, CancellationToken ct = default, params int[] extra) => Task.CompletedTask;
+
+                public async Task Go(CancellationToken ct)
+                {
+                    await RunAsync("a");
+                    await RunAsync(attempt: 2, tenant: "b");
+                    await RunAsync("c", 3, ct, 4, 5, 6);
+                    await this.RunAsync(ct: ct, tenant: "d");
+                }
+            }
+            """);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(4, CountOf(result.Generated!, "InterceptsLocation(1, "));
+    }
+
+    [Fact]
     public async Task Generate_KeyWithEscapedBracesAndQuotes_CompilesToTheLiteral()
     {
         var result = await RunAsync("""
