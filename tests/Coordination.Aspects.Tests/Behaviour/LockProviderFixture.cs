@@ -1,0 +1,41 @@
+using Coordination.Locks;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Coordination.Aspects.Tests.Behaviour;
+
+/// <summary>
+/// The one place that decides which lock provider the behaviour tests run on. InProcess mode today; to run the same
+/// tests against real servers, change <see cref="Configure"/> to Hybrid mode with Redis and ZooKeeper addresses.
+/// Tests wrap the provider in <see cref="RecordingLockProvider"/> to observe and steer it, and scope it to their own
+/// async flow with <see cref="SingletonRuntime.UseProvider"/>, so they can run in parallel.
+/// </summary>
+internal static class LockProviderFixture
+{
+    public static void Configure(HybridCoordinationOptions options) => options.Mode = LockMode.InProcess;
+
+    public static IDistributedLockProvider CreateProvider()
+    {
+        var services = new ServiceCollection();
+        services.AddHybridCoordination(Configure);
+        return services.BuildServiceProvider().GetRequiredService<IDistributedLockProvider>();
+    }
+
+    /// <summary>
+    /// The provider of each child process in the cross-process test. InProcess mode cannot exclude across processes, so
+    /// until the fixture uses a distributed mode this is a file-lock fake; with Hybrid mode return <see cref="CreateProvider"/>.
+    /// </summary>
+    public static IDistributedLockProvider CreateCrossProcessProvider(string directory) =>
+        new CrossProcess.FileLockProvider(directory);
+
+    /// <summary>A fresh recorded provider, used by [Singleton] calls in the current async flow until disposed.</summary>
+    public static LockScope Use() => new(new RecordingLockProvider(CreateProvider()));
+
+    internal sealed class LockScope(RecordingLockProvider recorder) : IDisposable
+    {
+        private readonly IDisposable _scope = SingletonRuntime.UseProvider(recorder);
+
+        public RecordingLockProvider Recorder => recorder;
+
+        public void Dispose() => _scope.Dispose();
+    }
+}
