@@ -11,21 +11,32 @@ namespace Coordination.Aspects.Tests.Behaviour;
 /// </summary>
 internal static class LockProviderFixture
 {
-    public static void Configure(HybridCoordinationOptions options) => options.Mode = LockMode.InProcess;
-
-    public static IDistributedLockProvider CreateProvider()
+    private static readonly Lazy<IDistributedLockProvider> Shared = new(() =>
     {
         var services = new ServiceCollection();
         services.AddHybridCoordination(Configure);
         return services.BuildServiceProvider().GetRequiredService<IDistributedLockProvider>();
+    });
+
+    /// <summary>Hybrid mode on the real test servers; a fixed prefix and root so the cross-process children share them.</summary>
+    public static void Configure(HybridCoordinationOptions options)
+    {
+        var servers = Coordination.Testing.TestServers.Current;
+        options.Mode = LockMode.Hybrid;
+        options.Redis = servers.Redis;
+        options.ZooKeeper = servers.ZooKeeper;
+        options.RedisPrefix = "coord-aspects-tests:";
+        options.ZooKeeperRoot = "/coord-aspects-tests";
     }
+
+    /// <summary>The process-wide provider (one Redis multiplexer and one ZooKeeper session, as in an app).</summary>
+    public static IDistributedLockProvider CreateProvider() => Shared.Value;
 
     /// <summary>
     /// The provider of each child process in the cross-process test. InProcess mode cannot exclude across processes, so
     /// until the fixture uses a distributed mode this is a file-lock fake; with Hybrid mode return <see cref="CreateProvider"/>.
     /// </summary>
-    public static IDistributedLockProvider CreateCrossProcessProvider(string directory) =>
-        new CrossProcess.FileLockProvider(directory);
+    public static IDistributedLockProvider CreateCrossProcessProvider(string directory) => CreateProvider();
 
     /// <summary>A fresh recorded provider, used by [Singleton] calls in the current async flow until disposed.</summary>
     public static LockScope Use() => new(new RecordingLockProvider(CreateProvider()));
