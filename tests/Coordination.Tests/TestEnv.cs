@@ -10,58 +10,15 @@ namespace Coordination.Tests;
 /// <summary>Endpoints of the shared test servers (eng/servers.sh) and helpers to build isolated providers.</summary>
 internal static class TestEnv
 {
-    private static readonly Lazy<Dictionary<string, string>> File = new(Load);
     private static readonly Lazy<ConnectionMultiplexer> SharedRedis = new(() => ConnectionMultiplexer.Connect(Redis + ",allowAdmin=true"));
 
-    public static string Redis => Get("COORD_REDIS");
+    public static string Redis => Coordination.Testing.TestServers.Current.Redis;
 
-    public static string ZooKeeper => Get("COORD_ZK");
+    public static string ZooKeeper => Coordination.Testing.TestServers.Current.ZooKeeper;
 
-    public static string Ensemble => Get("COORD_ZK_ENSEMBLE");
+    public static string Ensemble => Coordination.Testing.TestServers.Current.ZooKeeperEnsemble;
 
     public static IDatabase RedisDb => SharedRedis.Value.GetDatabase();
-
-    public static string Get(string name)
-    {
-        var v = Environment.GetEnvironmentVariable(name);
-        if (!string.IsNullOrEmpty(v))
-        {
-            return v;
-        }
-
-        return File.Value.TryGetValue(name, out v) ? v : throw new InvalidOperationException($"{name} is not set and .servers/endpoints.env was not found; run eng/servers.sh start.");
-    }
-
-    private static Dictionary<string, string> Load()
-    {
-        var result = new Dictionary<string, string>();
-        var dir = Environment.GetEnvironmentVariable("COORD_SERVERS_DIR");
-        string? file = dir is not null ? Path.Combine(dir, "endpoints.env") : null;
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); file is null && d is not null; d = d.Parent)
-        {
-            var f = Path.Combine(d.FullName, ".servers", "endpoints.env");
-            if (System.IO.File.Exists(f))
-            {
-                file = f;
-            }
-        }
-
-        if (file is null || !System.IO.File.Exists(file))
-        {
-            return result;
-        }
-
-        foreach (var line in System.IO.File.ReadAllLines(file))
-        {
-            var eq = line.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0 && !line.StartsWith('#'))
-            {
-                result[line[..eq].Trim()] = line[(eq + 1)..].Trim().Trim('"');
-            }
-        }
-
-        return result;
-    }
 
     public static string NewId() => Guid.NewGuid().ToString("N")[..10];
 

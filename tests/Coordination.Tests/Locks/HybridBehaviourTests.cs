@@ -127,7 +127,7 @@ public sealed class HybridBehaviourTests : IAsyncLifetime
         h.LostToken.Register(() => lost.TrySetResult());
         var zk = holder.Connections.GetZooKeeper();
 
-        await ZooKeeperFaults.ExpireSessionAsync(zk, TestEnv.ZooKeeper);
+        await Coordination.Testing.ZooKeeperSessionFaults.ExpireSessionAsync(zk, TestEnv.ZooKeeper);
 
         await lost.Task.WaitAsync(TimeSpan.FromSeconds(20));
         await using var next = await other.Locks.AcquireAsync(key, TimeSpan.FromSeconds(30));

@@ -1,8 +1,9 @@
 using Coordination.ZooKeeper;
 
-namespace Coordination.Tests.Locks;
+namespace Coordination.Testing;
 
-internal static class ZooKeeperFaults
+/// <summary>Expires ZooKeeper sessions on purpose (the fault the other tools cannot cause).</summary>
+public static class ZooKeeperSessionFaults
 {
     /// <summary>
     /// Expires <paramref name="client"/>'s session on purpose: attach a second connection to the same session id and
