@@ -144,14 +144,37 @@ internal sealed class ConfigurationStore : IAsyncDisposable
         _pump = Task.Run(PumpAsync);
         if (Cache is not null)
         {
-            try
+            await SubscribeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task SubscribeAsync()
+    {
+        try
+        {
+            await Cache!.SubscribeAsync(OnRedisMessage).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            ConfigurationLog.CacheFailed(_logger, Root, ex);
+            if (_connections.RedisIfCreated is { } redis)
             {
-                await Cache.SubscribeAsync(OnRedisMessage).ConfigureAwait(false);
+                // Redis was down at start: subscribe once it is reachable (the multiplexer keeps it after that).
+                redis.ConnectionRestored += OnRedisRestored;
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
-            {
-                ConfigurationLog.CacheFailed(_logger, Root, ex);
-            }
+        }
+    }
+
+    private void OnRedisRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (sender is IConnectionMultiplexer redis)
+        {
+            redis.ConnectionRestored -= OnRedisRestored;
+        }
+
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            _ = SubscribeAsync();
         }
     }
 
@@ -209,7 +232,9 @@ internal sealed class ConfigurationStore : IAsyncDisposable
         }
         else if (e.Current is ZooKeeperState.Suspended or ZooKeeperState.Expired && _state == ZooKeeperConfigurationState.Live)
         {
-            _lastProblem = $"ZooKeeper session {e.Current}";
+            // The values are no longer known to be fresh: report degraded until a full reload after reconnecting.
+            _lastProblem = $"ZooKeeper connection {e.Current}";
+            _state = ZooKeeperConfigurationState.Cached;
         }
     }
 
@@ -262,6 +287,30 @@ internal sealed class ConfigurationStore : IAsyncDisposable
                     continue;
                 }
 
+                if (_connections.ZooKeeperIfCreated?.State != ZooKeeperState.Connected)
+                {
+                    // Nothing to read from ZooKeeper now: take what Redis has; the Connected state change brings a full reload.
+                    lock (_pendingGate)
+                    {
+                        _pendingFull = true;
+                    }
+
+                    if (Cache is not null)
+                    {
+                        await _gate.WaitAsync(ct).ConfigureAwait(false);
+                        try
+                        {
+                            await RefreshFromCacheAsync().ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            _gate.Release();
+                        }
+                    }
+
+                    continue;
+                }
+
                 await _gate.WaitAsync(ct).ConfigureAwait(false);
                 try
                 {
@@ -310,10 +359,6 @@ internal sealed class ConfigurationStore : IAsyncDisposable
         {
             await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
             _signal.Writer.TryWrite(true);
-        }
-        else if (Cache is not null)
-        {
-            await RefreshFromCacheAsync().ConfigureAwait(false);
         }
     }
 

@@ -41,7 +41,7 @@ public sealed class ZooKeeperConfigurationHealthCheck(IConfiguration configurati
                     break;
                 case ZooKeeperConfigurationState.Cached:
                     worst = worst > HealthStatus.Degraded ? HealthStatus.Degraded : worst;
-                    problems.Add($"'{p.Path}' is served from the Redis copy ({p.LastProblem ?? "ZooKeeper unreachable"})");
+                    problems.Add($"'{p.Path}' serves its last known copy, from Redis or memory ({p.LastProblem ?? "ZooKeeper unreachable"})");
                     break;
             }
 

@@ -40,7 +40,7 @@ public sealed class DegradedStartTests
         Assert.Equal(version, provider.Version);
         var health = Health(provider);
         Assert.Equal(HealthStatus.Degraded, health.Status);
-        Assert.Contains("Redis copy", health.Description, StringComparison.Ordinal);
+        Assert.Contains("last known copy", health.Description, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -112,13 +112,17 @@ public sealed class DegradedStartTests
         await PutAsync(zk, root + "/Payments/Retries", "3");
         await using var gate = new TcpGate(ZooKeeperEndpoint, open: true);
         using var config = Build(Options(root, NewPrefix(), zooKeeper: gate.Endpoint, more: o => o.SessionTimeout = TimeSpan.FromSeconds(20)));
+        var provider = Provider(config);
         Assert.Equal("3", config["Payments:Retries"]);
 
         gate.Close();
+        await UntilAsync(() => provider.State == ZooKeeperConfigurationState.Cached, "the source to report it is no longer live");
+        Assert.Equal(HealthStatus.Degraded, Health(provider).Status);
         await zk.SetDataAsync(root + "/Payments/Retries", Encoding.UTF8.GetBytes("8"));
         gate.Open();
 
         await UntilAsync(() => config["Payments:Retries"] == "8", "the change made while disconnected");
+        await UntilAsync(() => provider.State == ZooKeeperConfigurationState.Live, "live again");
     }
 
     [Fact]

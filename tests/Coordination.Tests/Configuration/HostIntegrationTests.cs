@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Text;
 using Coordination.Configuration;
 using Coordination.Locks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -65,6 +67,40 @@ public sealed class HostIntegrationTests
         finally
         {
             await host.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task WebApplication_ServesZooKeeperValuesFromItsFirstRequest()
+    {
+        var root = NewRoot();
+        await using var zk = await AdminAsync();
+        await PutAsync(zk, root + "/Payments/Retries", "4");
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddHybridCoordination(o =>
+        {
+            o.Mode = LockMode.InProcess;
+            o.Redis = RedisEndpoint;
+            o.ZooKeeper = ZooKeeperEndpoint;
+            o.RedisPrefix = NewPrefix();
+        }).AddZooKeeperConfiguration(root);
+        builder.Services.Configure<PaymentOptions>(builder.Configuration.GetSection("Payments"));
+        await using var app = builder.Build();
+        app.MapGet("/retries", (IOptionsSnapshot<PaymentOptions> o) => o.Value.Retries);
+        await app.StartAsync();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+            Assert.Equal("4", await http.GetStringAsync(new Uri("/retries", UriKind.Relative)));
+
+            await zk.SetDataAsync(root + "/Payments/Retries", Encoding.UTF8.GetBytes("5"));
+            await UntilAsync(() => app.Services.GetRequiredService<IOptionsMonitor<PaymentOptions>>().CurrentValue.Retries == 5, "the monitor to see 5");
+            Assert.Equal("5", await http.GetStringAsync(new Uri("/retries", UriKind.Relative)));
+        }
+        finally
+        {
+            await app.StopAsync();
         }
     }
 
