@@ -211,8 +211,9 @@ internal sealed class ConfigurationStore : IAsyncDisposable
 
         lock (_pendingGate)
         {
-            if (e.Path == Root)
+            if (e.Path == Root && e.Type != WatchEventType.NodeDataChanged)
             {
+                // The root appeared or went away: re-read everything (and the parent's pzxid, part of the version).
                 _pendingFull = true;
             }
             else
@@ -435,7 +436,8 @@ internal sealed class ConfigurationStore : IAsyncDisposable
         {
             var d = await data.ConfigureAwait(false);
             var c = await children.ConfigureAwait(false);
-            return (path, d.Data, c.Stat.Mzxid >= d.Stat.Mzxid ? c.Stat : d.Stat, c.Children);
+            // Data and mzxid from the data read, children and pzxid from the children read: each pair is consistent.
+            return (path, d.Data, d.Stat with { Pzxid = Math.Max(d.Stat.Pzxid, c.Stat.Pzxid) }, c.Children);
         }
         catch (NoNodeException)
         {
