@@ -65,6 +65,26 @@ internal static class LockKey
         return sb.ToString();
     }
 
+    /// <summary>Decodes a znode name made by <see cref="ToNodeName"/> back into the key.</summary>
+    public static string FromNodeName(string name)
+    {
+        var bytes = new List<byte>(name.Length);
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (name[i] == '%' && i + 2 < name.Length && byte.TryParse(name.AsSpan(i + 1, 2), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var b))
+            {
+                bytes.Add(b);
+                i += 2;
+            }
+            else
+            {
+                bytes.Add((byte)name[i]);
+            }
+        }
+
+        return Encoding.UTF8.GetString(bytes.ToArray());
+    }
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private static string Printable(string key)

@@ -142,6 +142,24 @@ public sealed class HybridBehaviourTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Inspector_ListsHeldLocks_WithTokenHolderAndWaiters()
+    {
+        var holder = NewNode();
+        var waiter = NewNode();
+        var key = "orders/ü " + TestEnv.NewId();
+        await using var h = await holder.Locks.AcquireAsync(key);
+        var waiting = waiter.Locks.AcquireAsync(key, TimeSpan.FromSeconds(30)).AsTask();
+        var inspector = new LockInspector(holder.Connections);
+        await TestEnv.UntilAsync(async () => (await inspector.GetHeldLocksAsync()).Any(l => l.Key == key && l.Waiters == 1 && l.Holder is not null), "inspector sees holder and waiter");
+        var info = (await inspector.GetHeldLocksAsync()).Single(l => l.Key == key);
+        Assert.Equal(h.FencingToken, info.FencingToken);
+        Assert.Contains(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), info.Holder, StringComparison.Ordinal);
+        await h.DisposeAsync();
+        await using var next = await waiting;
+        await TestEnv.UntilAsync(async () => (await inspector.GetHeldLocksAsync()).Single(l => l.Key == key).FencingToken == next.FencingToken, "inspector follows the hand-off");
+    }
+
+    [Fact]
     public async Task DeletingTheHoldersNode_FiresLostToken()
     {
         var holder = NewNode();

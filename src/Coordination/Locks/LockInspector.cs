@@ -1,0 +1,136 @@
+using System.Globalization;
+using System.Text.Json;
+using Coordination.Keys;
+using Coordination.ZooKeeper;
+using StackExchange.Redis;
+
+namespace Coordination.Locks;
+
+/// <summary>Builds <see cref="HeldLockInfo"/> from ZooKeeper lock directories and Redis lock records.</summary>
+internal sealed class LockInspector(CoordinationConnections connections) : ILockInspector
+{
+    public async Task<IReadOnlyList<HeldLockInfo>> GetHeldLocksAsync(int limit = 200, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var o = connections.Options;
+        var records = await ReadRedisRecordsAsync(limit, cancellationToken).ConfigureAwait(false);
+        if (o.Mode is LockMode.RedisOnly or LockMode.InProcess || !connections.HasZooKeeper)
+        {
+            return [.. records.Values.Select(r => r with { Source = "redis" }).OrderBy(r => r.Key, StringComparer.Ordinal).Take(limit)];
+        }
+
+        var zk = await connections.GetConnectedZooKeeperAsync(o.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+        var root = (o.ZooKeeperRoot == "/" ? string.Empty : o.ZooKeeperRoot) + "/locks";
+        IReadOnlyList<string> dirs;
+        try
+        {
+            dirs = (await zk.GetChildrenAsync(root, null, cancellationToken).ConfigureAwait(false)).Children;
+        }
+        catch (NoNodeException)
+        {
+            return [];
+        }
+
+        var result = new List<HeldLockInfo>();
+        foreach (var dir in dirs.Order(StringComparer.Ordinal))
+        {
+            if (result.Count >= limit)
+            {
+                break;
+            }
+
+            IReadOnlyList<string> nodes;
+            try
+            {
+                nodes = (await zk.GetChildrenAsync(root + "/" + dir, null, cancellationToken).ConfigureAwait(false)).Children;
+            }
+            catch (NoNodeException)
+            {
+                continue;
+            }
+
+            if (nodes.Count == 0)
+            {
+                continue;
+            }
+
+            var owner = nodes.OrderBy(n => n[^10..], StringComparer.Ordinal).First();
+            var stat = await zk.ExistsAsync(root + "/" + dir + "/" + owner, null, cancellationToken).ConfigureAwait(false);
+            if (stat is null)
+            {
+                continue;
+            }
+
+            var key = LockKey.FromNodeName(dir);
+            records.TryGetValue(key, out var meta);
+            result.Add(new HeldLockInfo(key, stat.Czxid, meta?.Holder, meta?.AcquiredAt ?? DateTimeOffset.FromUnixTimeMilliseconds(stat.Ctime), nodes.Count - 1, "zookeeper"));
+        }
+
+        return result;
+    }
+
+    private async Task<Dictionary<string, HeldLockInfo>> ReadRedisRecordsAsync(int limit, CancellationToken ct)
+    {
+        var result = new Dictionary<string, HeldLockInfo>(StringComparer.Ordinal);
+        if (!connections.HasRedis)
+        {
+            return result;
+        }
+
+        try
+        {
+            var redis = await connections.GetRedisAsync().WaitAsync(connections.Options.ConnectTimeout, ct).ConfigureAwait(false);
+            var prefix = connections.Options.RedisPrefix + "lock:";
+            foreach (var endpoint in redis.GetEndPoints())
+            {
+                var server = redis.GetServer(endpoint);
+                if (server.IsReplica || !server.IsConnected)
+                {
+                    continue;
+                }
+
+                await foreach (var k in server.KeysAsync(pattern: GlobEscape(prefix) + "*", pageSize: 250).WithCancellation(ct).ConfigureAwait(false))
+                {
+                    var value = (string?)await redis.GetDatabase().StringGetAsync(k).ConfigureAwait(false);
+                    if (value is null || value.Length < 33)
+                    {
+                        continue;
+                    }
+
+                    var key = ((string)k!)[prefix.Length..];
+                    result[key] = Parse(key, value[33..]);
+                    if (result.Count >= limit * 4)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex) || ex is TimeoutException)
+        {
+            // Metadata is optional: ZooKeeper still answers who holds what.
+        }
+
+        return result;
+    }
+
+    private static HeldLockInfo Parse(string key, string json)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            var r = doc.RootElement;
+            var token = r.TryGetProperty("token", out var t) && t.TryGetInt64(out var tv) ? tv : 0;
+            var holder = r.TryGetProperty("holder", out var h) ? h.GetString() : null;
+            DateTimeOffset? at = r.TryGetProperty("acquiredAt", out var a) && DateTimeOffset.TryParse(a.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var av) ? av : null;
+            return new HeldLockInfo(key, token, holder, at, 0, "redis");
+        }
+        catch (JsonException)
+        {
+            return new HeldLockInfo(key, 0, null, null, 0, "redis");
+        }
+    }
+
+    private static string GlobEscape(string s) => s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("*", "\\*", StringComparison.Ordinal)
+        .Replace("?", "\\?", StringComparison.Ordinal).Replace("[", "\\[", StringComparison.Ordinal);
+}
