@@ -31,7 +31,7 @@ namespace Coordination.Locks;
 /// (fail closed) unless UnsafeAllowRedisOnlyFallback.
 /// </code>
 /// </remarks>
-internal sealed class HybridLockProvider : IDistributedLockProvider, IAsyncDisposable, IDisposable
+internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable, IDisposable
 {
     private readonly HybridCoordinationOptions _options;
     private readonly CoordinationConnections _connections;
@@ -40,7 +40,6 @@ internal sealed class HybridLockProvider : IDistributedLockProvider, IAsyncDispo
     private readonly TimeProvider _time;
     private readonly bool _useRedis;
     private readonly LockMode _mode;
-    private readonly LocalLockQueue _local = new();
     private readonly ReleaseBell _bell;
     private readonly ConcurrentDictionary<LockHandle, byte> _active = new();
     private readonly RedisLockProvider? _fallback;
@@ -50,6 +49,7 @@ internal sealed class HybridLockProvider : IDistributedLockProvider, IAsyncDispo
     private long _suspendGeneration;
 
     public HybridLockProvider(HybridCoordinationOptions options, CoordinationConnections connections, CoordinationStatus status, ILoggerFactory? loggerFactory, TimeProvider? time, bool useRedis)
+        : base(options.MaxKeyLength, useRedis ? LockMode.Hybrid : LockMode.ZooKeeperOnly)
     {
         _options = options;
         _connections = connections;
@@ -68,68 +68,9 @@ internal sealed class HybridLockProvider : IDistributedLockProvider, IAsyncDispo
         connections.ZooKeeperStateChanged += OnZooKeeperStateChanged;
     }
 
-    internal LocalLockQueue LocalQueue => _local;
-
     internal int ActiveCount => _active.Count;
 
-    public async ValueTask<IDistributedLockHandle?> TryAcquireAsync(string key, TimeSpan timeout = default, CancellationToken cancellationToken = default)
-    {
-        LockKey.Validate(key, _options.MaxKeyLength);
-        LockTimeouts.Validate(timeout);
-        return await AcquireCoreAsync(key, LockTimeouts.Normalize(timeout), cancellationToken).ConfigureAwait(false);
-    }
-
-    public async ValueTask<IDistributedLockHandle> AcquireAsync(string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
-    {
-        LockKey.Validate(key, _options.MaxKeyLength);
-        LockTimeouts.Validate(timeout);
-        var handle = await AcquireCoreAsync(key, LockTimeouts.Normalize(timeout), cancellationToken).ConfigureAwait(false);
-        return handle ?? throw LockTimeouts.TimedOut(key, timeout);
-    }
-
-    private async ValueTask<IDistributedLockHandle?> AcquireCoreAsync(string key, TimeSpan? timeout, CancellationToken ct)
-    {
-        ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
-        using var activity = CoordinationDiagnostics.ActivitySource.StartActivity("coordination.lock.acquire");
-        activity?.SetTag("coordination.lock.key", key);
-        activity?.SetTag("coordination.lock.mode", _mode.ToString());
-        var start = Stopwatch.GetTimestamp();
-        var releaser = await _local.EnterAsync(key, timeout, ct).ConfigureAwait(false);
-        if (releaser is null)
-        {
-            CoordinationDiagnostics.Contentions.Add(1, CoordinationDiagnostics.ModeTag(_mode));
-            activity?.SetTag("coordination.lock.acquired", false);
-            return null;
-        }
-
-        try
-        {
-            var remaining = timeout is { } t ? t - Stopwatch.GetElapsedTime(start) : (TimeSpan?)null;
-            if (remaining < TimeSpan.Zero)
-            {
-                remaining = TimeSpan.Zero;
-            }
-
-            var handle = await AcquireRemoteAsync(key, remaining, start, ct).ConfigureAwait(false);
-            if (handle is null)
-            {
-                releaser.Dispose();
-                activity?.SetTag("coordination.lock.acquired", false);
-                return null;
-            }
-
-            handle.AttachLocal(releaser);
-            activity?.SetTag("coordination.lock.acquired", true);
-            activity?.SetTag("coordination.lock.fencing_token", handle.FencingToken);
-            CoordinationDiagnostics.AcquireDuration.Record(Stopwatch.GetElapsedTime(start).TotalMilliseconds, CoordinationDiagnostics.ModeTag(handle.Mode));
-            return handle;
-        }
-        catch
-        {
-            releaser.Dispose();
-            throw;
-        }
-    }
+    protected override void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
 
     private async ValueTask<IConnectionMultiplexer?> UsableRedisAsync(string key)
     {
@@ -183,7 +124,7 @@ internal sealed class HybridLockProvider : IDistributedLockProvider, IAsyncDispo
         }
     }
 
-    private async ValueTask<LockHandle?> AcquireRemoteAsync(string key, TimeSpan? remaining, long start, CancellationToken ct)
+    protected override async ValueTask<LockHandle?> AcquireRemoteAsync(string key, TimeSpan? remaining, CancellationToken ct)
     {
         var ownerId = RedisLockRecord.NewOwnerId();
         var record = RedisLockRecord.RecordKey(_options.RedisPrefix, key);
@@ -239,7 +180,7 @@ internal sealed class HybridLockProvider : IDistributedLockProvider, IAsyncDispo
             }
 
             var dir = _locksRoot + "/" + LockKey.ToNodeName(key);
-            var result = await QueueAndWaitAsync(zk, key, dir, ownerId, remaining, start, ct, redis, gate).ConfigureAwait(false);
+            var result = await QueueAndWaitAsync(zk, key, dir, ownerId, remaining, ct, redis, gate).ConfigureAwait(false);
             gate = false; // QueueAndWaitAsync owns the reservation from here
             return result;
         }
@@ -282,7 +223,7 @@ internal sealed class HybridLockProvider : IDistributedLockProvider, IAsyncDispo
         }
     }
 
-    private async ValueTask<LockHandle?> QueueAndWaitAsync(ZooKeeperClient zk, string key, string dir, string ownerId, TimeSpan? remaining, long start, CancellationToken ct, IConnectionMultiplexer? redis, bool gate)
+    private async ValueTask<LockHandle?> QueueAndWaitAsync(ZooKeeperClient zk, string key, string dir, string ownerId, TimeSpan? remaining, CancellationToken ct, IConnectionMultiplexer? redis, bool gate)
     {
         var record = RedisLockRecord.RecordKey(_options.RedisPrefix, key);
         ZooKeeperCreateResult node;

@@ -19,7 +19,7 @@ namespace Coordination.Locks;
 /// ZooKeeper: a Redis failover or a holder paused longer than the lease can let two holders overlap, and
 /// waiters are not served in FIFO order.
 /// </remarks>
-internal sealed class RedisLockProvider : IDistributedLockProvider, IAsyncDisposable, IDisposable
+internal sealed class RedisLockProvider : QueuedLockProvider, IAsyncDisposable, IDisposable
 {
     private readonly HybridCoordinationOptions _options;
     private readonly CoordinationConnections _connections;
@@ -28,12 +28,12 @@ internal sealed class RedisLockProvider : IDistributedLockProvider, IAsyncDispos
     private readonly TimeProvider _time;
     private readonly ReleaseBell _bell;
     private readonly bool _isFallback;
-    private readonly LocalLockQueue _local = new();
     private readonly ConcurrentDictionary<LockHandle, byte> _active = new();
     private readonly CancellationTokenSource _stop = new();
     private Task? _watchdog;
 
     public RedisLockProvider(HybridCoordinationOptions options, CoordinationConnections connections, CoordinationStatus status, ILoggerFactory? loggerFactory, TimeProvider? time, ReleaseBell? bell = null, bool isFallback = false)
+        : base(options.MaxKeyLength, LockMode.RedisOnly)
     {
         _options = options;
         _connections = connections;
@@ -44,53 +44,10 @@ internal sealed class RedisLockProvider : IDistributedLockProvider, IAsyncDispos
         _isFallback = isFallback;
     }
 
-    internal LocalLockQueue LocalQueue => _local;
+    protected override void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
 
-    public async ValueTask<IDistributedLockHandle?> TryAcquireAsync(string key, TimeSpan timeout = default, CancellationToken cancellationToken = default)
-    {
-        LockKey.Validate(key, _options.MaxKeyLength);
-        LockTimeouts.Validate(timeout);
-        return await AcquireCoreAsync(key, LockTimeouts.Normalize(timeout), cancellationToken).ConfigureAwait(false);
-    }
-
-    public async ValueTask<IDistributedLockHandle> AcquireAsync(string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
-    {
-        LockKey.Validate(key, _options.MaxKeyLength);
-        LockTimeouts.Validate(timeout);
-        var handle = await AcquireCoreAsync(key, LockTimeouts.Normalize(timeout), cancellationToken).ConfigureAwait(false);
-        return handle ?? throw LockTimeouts.TimedOut(key, timeout);
-    }
-
-    private async ValueTask<IDistributedLockHandle?> AcquireCoreAsync(string key, TimeSpan? timeout, CancellationToken ct)
-    {
-        var start = Stopwatch.GetTimestamp();
-        var releaser = await _local.EnterAsync(key, timeout, ct).ConfigureAwait(false);
-        if (releaser is null)
-        {
-            CoordinationDiagnostics.Contentions.Add(1, CoordinationDiagnostics.ModeTag(LockMode.RedisOnly));
-            return null;
-        }
-
-        try
-        {
-            var remaining = timeout is { } t ? t - Stopwatch.GetElapsedTime(start) : (TimeSpan?)null;
-            var handle = await AcquireDirectAsync(key, remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining, ct).ConfigureAwait(false);
-            if (handle is null)
-            {
-                releaser.Dispose();
-                return null;
-            }
-
-            handle.AttachLocal(releaser);
-            CoordinationDiagnostics.AcquireDuration.Record(Stopwatch.GetElapsedTime(start).TotalMilliseconds, CoordinationDiagnostics.ModeTag(LockMode.RedisOnly));
-            return handle;
-        }
-        catch
-        {
-            releaser.Dispose();
-            throw;
-        }
-    }
+    protected override ValueTask<LockHandle?> AcquireRemoteAsync(string key, TimeSpan? remaining, CancellationToken cancellationToken) =>
+        AcquireDirectAsync(key, remaining, cancellationToken);
 
     /// <summary>Acquires without the local queue (the hybrid provider already holds its own).</summary>
     internal async ValueTask<LockHandle?> AcquireDirectAsync(string key, TimeSpan? remaining, CancellationToken ct)
