@@ -1,4 +1,5 @@
 using Coordination.AspNetCore.Middleware;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -18,6 +19,7 @@ public static class DistributedLockApplicationBuilderExtensions
         var marker = app.ApplicationServices.GetService<DistributedLockMiddlewareMarker>()
             ?? throw new InvalidOperationException("UseDistributedLocks() needs its services: call builder.Services.AddDistributedLockEndpoints() (and AddHybridCoordination()) first.");
         marker.IsUsed = true;
+        marker.Routes ??= app as IEndpointRouteBuilder;
         return app.UseMiddleware<DistributedLockMiddleware>();
     }
 }

@@ -1,4 +1,5 @@
 using Coordination.Locks;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -6,22 +7,43 @@ using Microsoft.Extensions.Hosting;
 namespace Coordination.AspNetCore.Middleware;
 
 /// <summary>
-/// Checks every endpoint's lock declaration before the host starts serving, so a template naming a value the
-/// endpoint cannot supply fails the start with a message naming the endpoint and the placeholder, instead of
-/// failing requests. Endpoints added after start are checked on their first request.
+/// Checks every endpoint's lock declaration when the host starts, so a template naming a value the endpoint cannot
+/// supply fails the start with a message naming the endpoint and the placeholder instead of failing requests.
 /// </summary>
+/// <remarks>
+/// Two passes, because the app-wide <see cref="EndpointDataSource"/> is only filled when the web server builds the
+/// pipeline: before any hosted service starts, the endpoints of the <c>WebApplication</c> that
+/// <c>UseDistributedLocks()</c> was called on (so the server never listens with a bad declaration); after start,
+/// all endpoints, which also catches locked endpoints in an app that never called <c>UseDistributedLocks()</c>.
+/// Endpoints added later still get the same check on their first request.
+/// </remarks>
 internal sealed class DistributedLockEndpointValidator(IServiceProvider services, EndpointLockPlanner planner, DistributedLockMiddlewareMarker marker) : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken)
     {
-        if (services.GetService<EndpointDataSource>() is not { } dataSource)
+        if (marker.Routes is { } routes)
         {
-            return Task.CompletedTask;
+            Validate(routes.DataSources.SelectMany(d => d.Endpoints));
         }
 
+        return Task.CompletedTask;
+    }
+
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        if (services.GetService<EndpointDataSource>() is { } dataSource)
+        {
+            Validate(dataSource.Endpoints);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void Validate(IEnumerable<Endpoint> endpoints)
+    {
         var errors = new List<string>();
         var locked = new List<string>();
-        foreach (var endpoint in dataSource.Endpoints)
+        foreach (var endpoint in endpoints)
         {
             if (planner.Build(endpoint, errors) is not null)
             {
@@ -39,14 +61,13 @@ internal sealed class DistributedLockEndpointValidator(IServiceProvider services
             errors.Add($"Endpoint '{locked[0]}' declares a distributed lock, but no {nameof(IDistributedLockProvider)} is registered; call services.AddHybridCoordination(...).");
         }
 
-        return errors.Count == 0
-            ? Task.CompletedTask
-            : throw new InvalidOperationException("Invalid distributed lock declarations:" + Environment.NewLine + string.Join(Environment.NewLine, errors));
+        if (errors.Count > 0)
+        {
+            throw new InvalidOperationException("Invalid distributed lock declarations:" + Environment.NewLine + string.Join(Environment.NewLine, errors));
+        }
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

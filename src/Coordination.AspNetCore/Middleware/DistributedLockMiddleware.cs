@@ -99,7 +99,7 @@ internal sealed class DistributedLockMiddleware(
                 {
                     var (log, key, name) = ((ILogger, string, string?))state!;
                     Log.LockLost(log, key, name);
-                }, (logger, handle.Key, endpoint.DisplayName));
+                }, ((ILogger)logger, handle.Key, endpoint.DisplayName));
             }
 
             if (plan.ExposeFencingTokenHeader)
