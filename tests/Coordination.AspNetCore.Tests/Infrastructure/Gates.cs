@@ -17,7 +17,8 @@ public sealed class Gates
         gate.Entered.TrySetResult();
         try
         {
-            await gate.Released.Task.WaitAsync(cancellationToken);
+            // The deadline only turns a broken test into a failure instead of a hang.
+            await gate.Released.Task.WaitAsync(Deadline * 2, cancellationToken);
         }
         catch (OperationCanceledException)
         {
@@ -33,6 +34,15 @@ public sealed class Gates
     public bool WasEntered(string name) => Get(name).Entered.Task.IsCompleted;
 
     public void Release(string name) => Get(name).Released.TrySetResult();
+
+    /// <summary>Lets every handler out, so an app can shut down after a failed assertion.</summary>
+    public void ReleaseAll()
+    {
+        foreach (var gate in _gates.Values)
+        {
+            gate.Released.TrySetResult();
+        }
+    }
 
     private Gate Get(string name) => _gates.GetOrAdd(name, _ => new Gate());
 

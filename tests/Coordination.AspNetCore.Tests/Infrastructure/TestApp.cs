@@ -23,6 +23,7 @@ internal sealed class TestApp : IAsyncDisposable
     {
         App = app;
         Client = app.GetTestClient();
+        Client.Timeout = TimeSpan.FromSeconds(30);
         Gates = app.Services.GetRequiredService<Gates>();
     }
 
@@ -107,7 +108,13 @@ internal sealed class TestApp : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Gates.ReleaseAll();
         Client.Dispose();
+        using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+        {
+            await App.StopAsync(stop.Token);
+        }
+
         await App.DisposeAsync();
     }
 

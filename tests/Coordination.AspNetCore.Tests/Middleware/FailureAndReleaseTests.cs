@@ -107,6 +107,7 @@ public sealed class FailureAndReleaseTests
         using var abort = new CancellationTokenSource();
         var pending = app.Client.GetAsync($"/slow/{id}?gate=first", abort.Token);
         await app.Gates.WaitEnteredAsync("first");
+        Assert.Equal(HttpStatusCode.Conflict, (await app.Client.GetAsync($"/slow/{id}?gate=during")).StatusCode);
 
         await abort.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);

@@ -66,11 +66,17 @@ public sealed class MinimalApiLockTests
         var id = NewId();
 
         var requests = Enumerable.Range(0, Requests).Select(_ => app.Client.PostAsync($"/pay/{id}", null)).ToArray();
-        await Poll.UntilAsync(() => recording.Attempts == Requests && Volatile.Read(ref entered) == 1, "all requests reached the lock and one entered");
-        Assert.DoesNotContain(requests, r => r.IsCompleted);
-
-        open.SetResult();
-        var responses = await Task.WhenAll(requests);
+        HttpResponseMessage[] responses;
+        try
+        {
+            await Poll.UntilAsync(() => recording.Attempts == Requests && Volatile.Read(ref entered) == 1, "all requests reached the lock and one entered");
+            Assert.DoesNotContain(requests, r => r.IsCompleted);
+        }
+        finally
+        {
+            open.TrySetResult();
+            responses = await Task.WhenAll(requests);
+        }
 
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
         Assert.Equal(Requests, entered);
