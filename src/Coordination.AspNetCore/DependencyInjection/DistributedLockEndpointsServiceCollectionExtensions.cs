@@ -2,6 +2,7 @@ using Coordination;
 using Coordination.AspNetCore;
 using Coordination.AspNetCore.DependencyInjection;
 using Coordination.AspNetCore.Middleware;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -27,6 +28,9 @@ public static class DistributedLockEndpointsServiceCollectionExtensions
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DistributedLockEndpointOptions>, DistributedLockEndpointOptionsValidator>());
         services.TryAddSingleton<EndpointLockPlanner>();
+        services.TryAddSingleton<EndpointLockRunner>();
+        services.TryAddSingleton<DistributedLockActionFilter>();
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IConfigureOptions<MvcOptions>, DistributedLockMvcOptionsSetup>());
         services.TryAddSingleton<DistributedLockMiddlewareMarker>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DistributedLockEndpointValidator>());
         return services;

@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using Coordination.Keys;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc.Controllers;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 
@@ -60,9 +61,11 @@ internal sealed class EndpointLockPlanner(IOptions<DistributedLockEndpointOption
             return null;
         }
 
+        var action = endpoint.Metadata.GetMetadata<ControllerActionDescriptor>();
+        var argumentNames = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var placeholder in template.Placeholders)
         {
-            CheckPlaceholder(endpoint, name, template, placeholder, errors);
+            CheckPlaceholder(endpoint, action, name, template, placeholder, argumentNames, errors);
         }
 
         TimeSpan timeout = _options.DefaultTimeout;
@@ -86,22 +89,39 @@ internal sealed class EndpointLockPlanner(IOptions<DistributedLockEndpointOption
             timeout,
             status,
             declaration.ExposeFencingTokenHeader || _options.ExposeFencingTokenHeader,
-            declaration.OnContention ?? _options.OnContention);
+            declaration.OnContention ?? _options.OnContention,
+            argumentNames);
     }
 
-    private static void CheckPlaceholder(Endpoint endpoint, string name, KeyTemplate template, KeyPlaceholder placeholder, List<string> errors)
+    private static void CheckPlaceholder(Endpoint endpoint, ControllerActionDescriptor? action, string name, KeyTemplate template, KeyPlaceholder placeholder, Dictionary<string, string> argumentNames, List<string> errors)
     {
+        var isRouteValue = endpoint is RouteEndpoint r && placeholder.MemberPath.Count == 0 && HasRouteValue(r, placeholder.Name);
+        if (placeholder.Source.Length == 0 && !isRouteValue && action?.Parameters.FirstOrDefault(p => string.Equals(p.Name, placeholder.RootName, StringComparison.OrdinalIgnoreCase)) is { } parameter)
+        {
+            // An MVC action argument: the lock is taken by the action filter, after model binding.
+            if (MemberPaths.TryResolveType(parameter.ParameterType, placeholder.MemberPath, out var missing))
+            {
+                argumentNames[placeholder.Name] = parameter.Name;
+            }
+            else
+            {
+                errors.Add($"Endpoint '{name}': distributed lock key template '{template.Template}' uses {placeholder.Text}, but parameter '{parameter.Name}' ({parameter.ParameterType.Name}) has no public property or field '{missing}' on that path.");
+            }
+
+            return;
+        }
+
         switch (placeholder.Source)
         {
             case "" or PlaceholderSources.Route:
                 if (placeholder.MemberPath.Count > 0)
                 {
-                    errors.Add($"Endpoint '{name}': distributed lock key template '{template.Template}' uses {placeholder.Text}, a member path; endpoints fill keys from route values, {{query:name}}, {{header:Name}} and {{claim:type}} only (bound action arguments are not available before model binding).");
+                    errors.Add($"Endpoint '{name}': distributed lock key template '{template.Template}' uses {placeholder.Text}, a member path, but the endpoint has no MVC action parameter '{placeholder.RootName}'; minimal-API endpoints fill keys from route values, {{query:name}}, {{header:Name}} and {{claim:type}} (their arguments are bound after the lock is taken).");
                 }
                 else if (endpoint is RouteEndpoint route && !HasRouteValue(route, placeholder.Name))
                 {
                     var known = RouteValueNames(route);
-                    errors.Add($"Endpoint '{name}': distributed lock key template '{template.Template}' uses {placeholder.Text}, but the route '{route.RoutePattern.RawText}' has no route value '{placeholder.Name}' (it has: {(known.Count == 0 ? "none" : string.Join(", ", known))}). Use {{query:{placeholder.Name}}}, {{header:Name}} or {{claim:type}} for other request values.");
+                    errors.Add($"Endpoint '{name}': distributed lock key template '{template.Template}' uses {placeholder.Text}, but the route '{route.RoutePattern.RawText}' has no route value '{placeholder.Name}' (it has: {(known.Count == 0 ? "none" : string.Join(", ", known))}). Use {{query:{placeholder.Name}}}, {{header:Name}} or {{claim:type}} for other request values, or name a parameter of a controller action.");
                 }
 
                 break;
