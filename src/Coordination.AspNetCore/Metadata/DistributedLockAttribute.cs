@@ -10,8 +10,10 @@ namespace Coordination.AspNetCore;
 /// opts an endpoint out.
 /// </summary>
 /// <remarks>
-/// Placeholders in the template: <c>{id}</c> or <c>{route:id}</c> (route value), <c>{query:tenant}</c>,
-/// <c>{header:X-Tenant}</c> and <c>{claim:sub}</c>. <c>{{</c> and <c>}}</c> write literal braces.
+/// Placeholders in the template: <c>{id}</c> (a route value; on a controller action, otherwise a bound action
+/// parameter, members included: <c>{order.Id}</c>), <c>{route:id}</c>, <c>{query:tenant}</c>, <c>{header:X-Tenant}</c>
+/// and <c>{claim:sub}</c>. <c>{{</c> and <c>}}</c> write literal braces. Templates are checked against each endpoint
+/// when the app starts.
 /// </remarks>
 [AttributeUsage(AttributeTargets.Class | AttributeTargets.Method, AllowMultiple = false, Inherited = true)]
 public sealed class DistributedLockAttribute : Attribute
