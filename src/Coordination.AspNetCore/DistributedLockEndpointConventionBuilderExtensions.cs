@@ -1,5 +1,8 @@
 using Coordination.AspNetCore;
+using Coordination.AspNetCore.Middleware;
 using Coordination.Keys;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -39,6 +42,12 @@ public static class DistributedLockEndpointConventionBuilderExtensions
         }
 
         builder.Add(endpoint => endpoint.Metadata.Add(metadata));
+        if (builder is RouteHandlerBuilder or RouteGroupBuilder)
+        {
+            // Fail closed if UseDistributedLocks() was placed where it cannot see the endpoint.
+            builder.AddEndpointFilter(LockPresenceGuard.FilterAsync);
+        }
+
         return builder;
     }
 

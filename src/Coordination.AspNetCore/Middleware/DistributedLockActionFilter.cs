@@ -22,6 +22,7 @@ internal sealed class DistributedLockActionFilter(EndpointLockPlanner planner, E
         var plan = endpoint is null ? null : planner.GetPlan(endpoint);
         if (plan is null || !plan.UsesActionArguments)
         {
+            LockPresenceGuard.EnsureHeld(context.HttpContext, plan);
             await next().ConfigureAwait(false);
             return;
         }

@@ -39,7 +39,8 @@ internal sealed class TestApp : IAsyncDisposable
         IDistributedLockProvider? provider = null,
         Type[]? controllers = null,
         bool useLocks = true,
-        Gates? gates = null)
+        Gates? gates = null,
+        bool locksBeforeRouting = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
@@ -82,6 +83,11 @@ internal sealed class TestApp : IAsyncDisposable
         if (useLocks)
         {
             app.UseDistributedLocks();
+        }
+
+        if (locksBeforeRouting)
+        {
+            app.UseRouting(); // misplaced on purpose: the middleware above sees no endpoint
         }
 
         map?.Invoke(app);

@@ -1,3 +1,4 @@
+using System.Net;
 using Coordination.AspNetCore.Tests.Controllers;
 using Coordination.AspNetCore.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
@@ -63,6 +64,28 @@ public sealed class StartupValidationTests
             useLocks: false));
 
         Assert.Contains("UseDistributedLocks()", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UseDistributedLocksBeforeRouting_LockedEndpointsFailClosedInsteadOfRunningUnguarded()
+    {
+        var ran = 0;
+        await using var app = await TestApp.StartAsync(
+            a =>
+            {
+                a.MapGet("/minimal/{id}", () => Interlocked.Increment(ref ran)).WithDistributedLock("minimal:{id}");
+                a.MapGroup("/group/{id}").WithDistributedLock("group:{id}").MapGet("/", () => Interlocked.Increment(ref ran));
+                a.MapGet("/free", () => "free");
+            },
+            controllers: [typeof(LockedController)],
+            locksBeforeRouting: true);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, (await app.Client.GetAsync("/minimal/1")).StatusCode);
+        Assert.Equal(HttpStatusCode.InternalServerError, (await app.Client.GetAsync("/group/1/")).StatusCode);
+        Assert.Equal(HttpStatusCode.InternalServerError, (await app.Client.GetAsync("/ctl/1")).StatusCode);
+        Assert.Equal(0, ran);
+        Assert.Equal("free", await app.Client.GetStringAsync("/free"));
+        Assert.Equal("unlocked", await app.Client.GetStringAsync("/ctl/1/open"));
     }
 
     [Fact]
