@@ -157,6 +157,23 @@ public sealed class MinimalApiLockTests
     }
 
     [Fact]
+    public async Task KeyTheProviderRejects_Returns400Problem_AndHandlerDoesNotRun()
+    {
+        var ran = 0;
+        await using var app = await TestApp.StartAsync(a => a
+            .MapGet("/long", () => Interlocked.Increment(ref ran))
+            .WithDistributedLock("long:{header:X-Tenant}"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/long");
+        request.Headers.Add("X-Tenant", new string('t', 2000));
+
+        var response = await app.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("Invalid lock key.", (await response.Content.ReadFromJsonAsync<ProblemDetails>())!.Title);
+        Assert.Equal(0, ran);
+    }
+
+    [Fact]
     public async Task EndpointContentionStatusCode_IsUsedInsteadOf409()
     {
         await using var app = await TestApp.StartAsync(a => MapHold(a, "locked:{id}", o => o.ContentionStatusCode = 423));

@@ -89,6 +89,17 @@ public sealed class StartupValidationTests
     }
 
     [Fact]
+    public async Task UseDistributedLocksWithoutItsServices_ThrowsNamingTheRegistration()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        await using var app = builder.Build();
+
+        var ex = Assert.Throws<InvalidOperationException>(() => app.UseDistributedLocks());
+
+        Assert.Contains("AddDistributedLockEndpoints()", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task InvalidGlobalOptions_FailStartup_NamingTheOption()
     {
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => TestApp.StartAsync(options: o => o.ContentionStatusCode = 200));
