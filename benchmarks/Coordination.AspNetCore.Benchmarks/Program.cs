@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Coordination.AspNetCore.Benchmarks.EndpointLockBenchmarks).Assembly).Run(args);

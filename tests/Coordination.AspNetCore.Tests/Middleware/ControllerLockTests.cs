@@ -1,0 +1,49 @@
+using System.Net;
+using Coordination.AspNetCore.Tests.Controllers;
+using Coordination.AspNetCore.Tests.Infrastructure;
+
+namespace Coordination.AspNetCore.Tests.Middleware;
+
+public sealed class ControllerLockTests
+{
+    private static string NewId() => Guid.NewGuid().ToString("N");
+
+    [Fact]
+    public async Task ControllerAttribute_IsInherited_ActionOverrides_AndDisableOptsOut()
+    {
+        await using var app = await TestApp.StartAsync(controllers: [typeof(LockedController)]);
+        var id = NewId();
+
+        Assert.Equal($"ctl:{id}", await app.Client.GetStringAsync($"/ctl/{id}"));
+        Assert.Equal($"ctl-override:{id}", await app.Client.GetStringAsync($"/ctl/{id}/override"));
+        Assert.Equal("unlocked", await app.Client.GetStringAsync($"/ctl/{id}/open"));
+    }
+
+    [Fact]
+    public async Task ControllerLevelKey_IsSharedByItsActions_OverriddenAndOpenActionsAreNotBlocked()
+    {
+        await using var app = await TestApp.StartAsync(controllers: [typeof(LockedController)]);
+        var id = NewId();
+        var holder = app.Client.GetAsync($"/ctl/{id}/hold?gate=h");
+        await app.Gates.WaitEnteredAsync("h");
+
+        var inherited = await app.Client.GetAsync($"/ctl/{id}");
+        var overridden = await app.Client.GetAsync($"/ctl/{id}/override");
+        var open = await app.Client.GetAsync($"/ctl/{id}/open");
+
+        Assert.Equal(HttpStatusCode.Conflict, inherited.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, overridden.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, open.StatusCode);
+        app.Gates.Release("h");
+        Assert.Equal($"ctl:{id}", await (await holder).Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task AreaController_KeyUsesTheAreaRouteValue()
+    {
+        await using var app = await TestApp.StartAsync(controllers: [typeof(AdminReportsController)]);
+        var id = NewId();
+
+        Assert.Equal($"Admin:reports:{id}", await app.Client.GetStringAsync($"/Admin/reports/{id}"));
+    }
+}
