@@ -13,7 +13,7 @@ internal static class DiscoveryEnv
     public static string ZooKeeper => Get("COORD_ZK", "127.0.0.1:2181");
 
     /// <summary>Session timeout of the apps under test: short, so kills and expiries show quickly.</summary>
-    public static TimeSpan SessionTimeout => TimeSpan.FromSeconds(2);
+    public static TimeSpan SessionTimeout => TimeSpan.FromSeconds(3);
 
     private static string Get(string name, string fallback) =>
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : fallback;
@@ -61,11 +61,14 @@ internal static class DiscoveryEnv
     public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
         UntilAsync(() => Task.FromResult(condition()), what, timeout);
 
-    /// <summary>Expires <paramref name="client"/>'s session on purpose: attach a twin connection to it and close the twin, until the client reports Expired.</summary>
+    /// <summary>
+    /// Expires <paramref name="client"/>'s session on purpose: attach a twin connection to it and close the twin, until the
+    /// client reports Expired (or Closed: CoordinationConnections disposes an expired client once it has replaced it).
+    /// </summary>
     public static async Task ExpireAsync(ZooKeeperClient client)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (client.State != ZooKeeperState.Expired)
+        while (client.State is not (ZooKeeperState.Expired or ZooKeeperState.Closed))
         {
             if (DateTime.UtcNow > deadline)
             {
@@ -89,7 +92,7 @@ internal static class DiscoveryEnv
             }
 
             var wait = DateTime.UtcNow + TimeSpan.FromSeconds(3);
-            while (client.State != ZooKeeperState.Expired && DateTime.UtcNow < wait)
+            while (client.State is not (ZooKeeperState.Expired or ZooKeeperState.Closed) && DateTime.UtcNow < wait)
             {
                 await Task.Delay(20);
             }

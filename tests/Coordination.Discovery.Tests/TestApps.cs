@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -17,7 +18,7 @@ internal static class TestApps
         Action<WebApplicationBuilder>? build = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.SetMinimumLevel(Environment.GetEnvironmentVariable("DISCOVERY_TEST_LOG") is null ? LogLevel.Warning : LogLevel.Debug);
         builder.Services.AddHybridCoordination(o => DiscoveryEnv.Configure(o, scope)).AddServiceRegistration(service, o =>
         {
             o.InstanceId = instanceId;
@@ -45,6 +46,7 @@ internal static class TestApps
     {
         var services = new ServiceCollection();
         services.AddLogging();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
         services.AddHybridCoordination(o =>
         {
             DiscoveryEnv.Configure(o, scope);
