@@ -64,16 +64,20 @@ internal static class TestApps
     public static CoordinationConnections Connections(this WebApplication app) => app.Services.GetRequiredService<CoordinationConnections>();
 
     /// <summary>GETs / through discovery <paramref name="times"/> times and returns the instance ids that answered.</summary>
-    public static async Task<HashSet<string>> ReachAsync(ServiceProvider client, string service, int times)
+    public static async Task<HashSet<string>> ReachAsync(ServiceProvider client, string service, int times) =>
+        [.. await ResponsesAsync(client, service, times)];
+
+    /// <summary>GETs / through discovery <paramref name="times"/> times, one after the other, and returns who answered, in order.</summary>
+    public static async Task<List<string>> ResponsesAsync(ServiceProvider client, string service, int times)
     {
         var http = client.GetRequiredService<IHttpClientFactory>().CreateClient(service);
-        var seen = new HashSet<string>();
+        var answers = new List<string>();
         for (var i = 0; i < times; i++)
         {
-            seen.Add(await http.GetStringAsync("/"));
+            answers.Add(await http.GetStringAsync("/"));
         }
 
-        return seen;
+        return answers;
     }
 
     public static async Task<string[]> InstanceIdsAsync(ServiceProvider client, string service)

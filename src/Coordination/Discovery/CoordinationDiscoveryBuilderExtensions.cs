@@ -51,8 +51,8 @@ public static class CoordinationDiscoveryBuilderExtensions
     /// <summary>
     /// Adds <see cref="IServiceDiscovery"/> (watched local cache, Redis-shared copy) and plugs it into
     /// Microsoft.Extensions.ServiceDiscovery, so an <c>HttpClient</c> with <c>AddServiceDiscovery()</c> and a base
-    /// address such as <c>http://orders-api</c> reaches the registered instances, round robin
-    /// (Microsoft.Extensions.ServiceDiscovery's selector) over the endpoints of every instance not reporting Unhealthy.
+    /// address such as <c>http://orders-api</c> reaches the registered instances not reporting Unhealthy,
+    /// round robin or at random (<see cref="CoordinationServiceDiscoveryOptions.LoadBalancing"/>).
     /// </summary>
     /// <remarks>
     /// The provider is put before the providers of <c>services.AddServiceDiscovery()</c> (configuration, pass-through),

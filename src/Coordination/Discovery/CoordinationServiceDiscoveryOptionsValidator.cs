@@ -13,6 +13,11 @@ internal sealed class CoordinationServiceDiscoveryOptionsValidator : IValidateOp
             errors.Add($"CoordinationServiceDiscoveryOptions.ColdLookupTimeout '{options.ColdLookupTimeout}' must be positive and at most 00:01:00.");
         }
 
+        if (!Enum.IsDefined(options.LoadBalancing))
+        {
+            errors.Add($"CoordinationServiceDiscoveryOptions.LoadBalancing has the unknown value '{options.LoadBalancing}'; use RoundRobin or Random.");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -9,7 +9,7 @@ namespace Coordination.Discovery;
 /// the endpoints of the registered instances of <c>orders-api</c> (those not reporting Unhealthy), refreshed by a
 /// change token whenever the watched instances change.
 /// </summary>
-internal sealed class CoordinationServiceEndpointProviderFactory(ZooKeeperServiceDiscovery discovery, IOptions<ServiceDiscoveryOptions> options) : IServiceEndpointProviderFactory
+internal sealed class CoordinationServiceEndpointProviderFactory(ZooKeeperServiceDiscovery discovery, IOptions<ServiceDiscoveryOptions> options, IOptions<CoordinationServiceDiscoveryOptions> ours) : IServiceEndpointProviderFactory
 {
     public bool TryCreateProvider(ServiceEndpointQuery query, [NotNullWhen(true)] out IServiceEndpointProvider? provider)
     {
@@ -20,7 +20,7 @@ internal sealed class CoordinationServiceEndpointProviderFactory(ZooKeeperServic
             return false;
         }
 
-        provider = new Provider(discovery, query, options.Value);
+        provider = new Provider(discovery, query, options.Value, ours.Value.LoadBalancing);
         return true;
     }
 
@@ -37,24 +37,23 @@ internal sealed class CoordinationServiceEndpointProviderFactory(ZooKeeperServic
         }
     }
 
-    private sealed class Provider(ZooKeeperServiceDiscovery discovery, ServiceEndpointQuery query, ServiceDiscoveryOptions options) : IServiceEndpointProvider
+    private sealed class Provider(ZooKeeperServiceDiscovery discovery, ServiceEndpointQuery query, ServiceDiscoveryOptions options, ServiceLoadBalancing balancing) : IServiceEndpointProvider
     {
         public async ValueTask PopulateAsync(IServiceEndpointBuilder endpoints, CancellationToken cancellationToken)
         {
             var (instances, changeToken) = await discovery.GetSnapshotAsync(query.ServiceName, cancellationToken).ConfigureAwait(false);
             endpoints.AddChangeToken(changeToken);
             var schemes = AllowedSchemes(query.IncludedSchemes);
-            foreach (var instance in instances)
+            var selected = instances.Where(i => i.IsAvailable).SelectMany(i => Select(i.Endpoints, schemes)).ToList();
+            if (balancing == ServiceLoadBalancing.Random && selected.Count > 1)
             {
-                if (!instance.IsAvailable)
-                {
-                    continue;
-                }
+                endpoints.Endpoints.Add(new RandomServiceEndpoint(selected));
+                return;
+            }
 
-                foreach (var uri in Select(instance.Endpoints, schemes))
-                {
-                    endpoints.Endpoints.Add(ServiceEndpoint.Create(new UriEndPoint(uri)));
-                }
+            foreach (var uri in selected)
+            {
+                endpoints.Endpoints.Add(ServiceEndpoint.Create(new UriEndPoint(uri)));
             }
         }
 
