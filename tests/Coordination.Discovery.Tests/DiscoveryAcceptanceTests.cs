@@ -119,6 +119,21 @@ public sealed class DiscoveryAcceptanceTests
     }
 
     [Fact]
+    public async Task NodeDeletedByHand_IsRecreated()
+    {
+        var scope = DiscoveryEnv.NewScope();
+        await using var a = await TestApps.StartInstanceAsync(scope, Service, "a");
+        await using var zk = await DiscoveryEnv.ConnectAsync();
+        var path = $"{scope.Root}/services/{Service}/a";
+        var before = (await zk.ExistsAsync(path))!;
+
+        await zk.DeleteAsync(path);
+
+        await DiscoveryEnv.UntilAsync(async () => await zk.ExistsAsync(path) is { } stat && stat.Czxid != before.Czxid, "node re-created");
+        Assert.Equal(a.Connections().ZooKeeperIfCreated!.SessionId, (await zk.ExistsAsync(path))!.EphemeralOwner);
+    }
+
+    [Fact]
     public async Task DiscoveringClient_SurvivesItsOwnSessionExpiry()
     {
         var scope = DiscoveryEnv.NewScope();

@@ -19,7 +19,8 @@ namespace Coordination.Discovery;
 /// configuration or a duplicate instance id does not stop the app: a worker retries. The worker also re-creates the
 /// node on the new session after an expiry (ephemeral nodes die with their session) and, with
 /// <see cref="ServiceRegistrationOptions.WaitForHealthy"/>, withholds the node until the app is healthy and keeps its
-/// status in step. The node is deleted when the host begins to stop, before the server stops taking requests.
+/// status in step. A node deleted by someone else is re-created. The node is deleted when the host begins to stop,
+/// before the server stops taking requests.
 /// </remarks>
 internal sealed class ServiceRegistrationService : IHostedLifecycleService, IAsyncDisposable
 {
@@ -156,6 +157,20 @@ internal sealed class ServiceRegistrationService : IHostedLifecycleService, IAsy
         if (_worker is { } worker)
         {
             await worker.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    private void OnOwnNodeEvent(WatchedEvent e)
+    {
+        if (e.Type == WatchEventType.NodeDeleted && !_stopping.IsCancellationRequested)
+        {
+            Interlocked.Exchange(ref _registeredOn, null);
+            _signals.Writer.TryWrite(0);
+        }
+        else if (e.Type == WatchEventType.NodeDataChanged && _registeredOn is { } zk && !_stopping.IsCancellationRequested)
+        {
+            // One-shot watch: set it again (the status update of this instance fires it too).
+            _ = zk.ExistsAsync(_path, OnOwnNodeEvent).ContinueWith(static _ => { }, TaskScheduler.Default);
         }
     }
 
@@ -328,6 +343,9 @@ internal sealed class ServiceRegistrationService : IHostedLifecycleService, IAsy
             }
 
             _registeredOn = zk;
+
+            // Someone deleting the node by hand (or a tool cleaning up) must not leave the instance unannounced.
+            await zk.ExistsAsync(_path, OnOwnNodeEvent, cancellationToken).ConfigureAwait(false);
             DiscoveryLog.Registered(_logger, _serviceName, _instanceId, _path, string.Join(", ", _endpoints));
         }
         finally
