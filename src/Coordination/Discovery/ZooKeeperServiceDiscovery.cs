@@ -161,7 +161,9 @@ internal sealed class ZooKeeperServiceDiscovery : IServiceDiscovery, IAsyncDispo
                     watch.LastError = null;
                     backoff = TimeSpan.FromMilliseconds(100);
                 }
-                catch (Exception ex) when (ex is ZooKeeperException or TimeoutException or InvalidOperationException && !ct.IsCancellationRequested)
+#pragma warning disable CA1031 // whatever failed, the watch must go on (with backoff) or the cache goes stale for good
+                catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+#pragma warning restore CA1031
                 {
                     watch.LastError = ex;
                     DiscoveryLog.WatchFailed(_logger, watch.ServiceName, backoff, ex);
