@@ -1,0 +1,101 @@
+using Coordination.ZooKeeper;
+
+namespace Coordination.Discovery.Tests;
+
+/// <summary>
+/// The one place the tests learn where the servers are (COORD_REDIS, COORD_ZK) and get per-test names,
+/// polling and session expiry.
+/// </summary>
+internal static class DiscoveryEnv
+{
+    public static string Redis => Get("COORD_REDIS", "127.0.0.1:6379");
+
+    public static string ZooKeeper => Get("COORD_ZK", "127.0.0.1:2181");
+
+    /// <summary>Session timeout of the apps under test: short, so kills and expiries show quickly.</summary>
+    public static TimeSpan SessionTimeout => TimeSpan.FromSeconds(3);
+
+    private static string Get(string name, string fallback) =>
+        Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : fallback;
+
+    /// <summary>A fresh ZooKeeper root and Redis prefix, so tests never see each other's nodes or keys.</summary>
+    public static (string Root, string Prefix) NewScope()
+    {
+        var id = "t" + Guid.NewGuid().ToString("N")[..10];
+        return ("/" + id, id + ":");
+    }
+
+    public static void Configure(HybridCoordinationOptions o, (string Root, string Prefix) scope)
+    {
+        o.Redis = Redis;
+        o.ZooKeeper = ZooKeeper;
+        o.ZooKeeperRoot = scope.Root;
+        o.RedisPrefix = scope.Prefix;
+        o.SessionTimeout = SessionTimeout;
+        o.ConnectTimeout = TimeSpan.FromSeconds(2);
+        o.OperationTimeout = TimeSpan.FromSeconds(5);
+    }
+
+    public static Task<ZooKeeperClient> ConnectAsync() => ZooKeeperClient.ConnectAsync(new ZooKeeperClientOptions
+    {
+        ConnectionString = ZooKeeper,
+        SessionTimeout = TimeSpan.FromSeconds(4),
+        ConnectTimeout = TimeSpan.FromSeconds(2),
+        OperationTimeout = TimeSpan.FromSeconds(5),
+    });
+
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out waiting for: {what}");
+            }
+
+            await Task.Delay(25);
+        }
+    }
+
+    public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
+        UntilAsync(() => Task.FromResult(condition()), what, timeout);
+
+    /// <summary>
+    /// Expires <paramref name="client"/>'s session on purpose: attach a twin connection to it and close the twin, until the
+    /// client reports Expired (or Closed: CoordinationConnections disposes an expired client once it has replaced it).
+    /// </summary>
+    public static async Task ExpireAsync(ZooKeeperClient client)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (client.State is not (ZooKeeperState.Expired or ZooKeeperState.Closed))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Could not expire session 0x{client.SessionId:x}.");
+            }
+
+            try
+            {
+                var twin = await ZooKeeperClient.ConnectAsync(new ZooKeeperClientOptions
+                {
+                    ConnectionString = ZooKeeper,
+                    SessionId = client.SessionId,
+                    SessionPassword = client.SessionPassword.ToArray(),
+                    SessionTimeout = client.NegotiatedSessionTimeout,
+                    CreateChroot = false,
+                });
+                await twin.DisposeAsync();
+            }
+            catch (SessionExpiredException)
+            {
+            }
+
+            var wait = DateTime.UtcNow + TimeSpan.FromSeconds(3);
+            while (client.State is not (ZooKeeperState.Expired or ZooKeeperState.Closed) && DateTime.UtcNow < wait)
+            {
+                await Task.Delay(20);
+            }
+        }
+    }
+}
