@@ -8,15 +8,12 @@ namespace Coordination.Discovery.Tests;
 /// </summary>
 internal static class DiscoveryEnv
 {
-    public static string Redis => Get("COORD_REDIS", "127.0.0.1:6379");
+    public static string Redis => Coordination.Testing.TestServers.Current.Redis;
 
-    public static string ZooKeeper => Get("COORD_ZK", "127.0.0.1:2181");
+    public static string ZooKeeper => Coordination.Testing.TestServers.Current.ZooKeeper;
 
     /// <summary>Session timeout of the apps under test: short, so kills and expiries show quickly.</summary>
     public static TimeSpan SessionTimeout => TimeSpan.FromSeconds(3);
-
-    private static string Get(string name, string fallback) =>
-        Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : fallback;
 
     /// <summary>A fresh ZooKeeper root and Redis prefix, so tests never see each other's nodes or keys.</summary>
     public static (string Root, string Prefix) NewScope()
