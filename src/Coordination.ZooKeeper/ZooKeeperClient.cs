@@ -554,10 +554,43 @@ public sealed class ZooKeeperClient : IAsyncDisposable
         return serverPath.StartsWith(chroot + "/", StringComparison.Ordinal) ? serverPath[chroot.Length..] : serverPath;
     }
 
-    private async Task<T> SendAsync<T>(OpCode op, string path, Action<JuteWriter> body, ResponseParser<T> parser, CancellationToken cancellationToken)
+    // Hot path without an async state machine: when connected, the request's own task is returned (plus a
+    // cancellation registration only when the token can cancel); otherwise the slow path waits for a connection.
+    private Task<T> SendAsync<T>(OpCode op, string path, Action<JuteWriter> body, ResponseParser<T> parser, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<T>(cancellationToken);
+        }
+
         var request = new Request<T>(op, path, Frame(op, body), parser);
+        Connection? conn;
+        lock (_stateGate)
+        {
+            conn = _state == ZooKeeperState.Connected ? _connection : null;
+        }
+
+        if (conn is not null && conn.TrySend(request, NextXid()))
+        {
+            ZooKeeperMetrics.Requests.Add(1);
+            return cancellationToken.CanBeCanceled ? AwaitCancellableAsync(request, cancellationToken) : request.Task;
+        }
+
+        return SendWhenConnectedAsync(request, cancellationToken);
+    }
+
+    private static async Task<T> AwaitCancellableAsync<T>(Request<T> request, CancellationToken cancellationToken)
+    {
+        using (cancellationToken.UnsafeRegister(static (s, t) => ((Request<T>)s!).Cancel(t), request))
+        {
+            return await request.Task.ConfigureAwait(false);
+        }
+    }
+
+    private async Task<T> SendWhenConnectedAsync<T>(Request<T> request, CancellationToken cancellationToken)
+    {
+        var path = request.Path!;
+        var op = request.Op;
         var deadline = Stopwatch.GetTimestamp() + (long)(_options.OperationTimeout.TotalSeconds * Stopwatch.Frequency);
         try
         {
@@ -604,15 +637,9 @@ public sealed class ZooKeeperClient : IAsyncDisposable
         }
 
         ZooKeeperMetrics.Requests.Add(1);
-        if (!cancellationToken.CanBeCanceled)
-        {
-            return await request.Task.ConfigureAwait(false);
-        }
-
-        using (cancellationToken.UnsafeRegister(static (s, t) => ((Request<T>)s!).Cancel(t), request))
-        {
-            return await request.Task.ConfigureAwait(false);
-        }
+        return cancellationToken.CanBeCanceled
+            ? await AwaitCancellableAsync(request, cancellationToken).ConfigureAwait(false)
+            : await request.Task.ConfigureAwait(false);
     }
 
     private static void ValidateData(ReadOnlySpan<byte> data, string path)
