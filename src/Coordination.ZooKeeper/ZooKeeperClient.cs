@@ -28,6 +28,8 @@ public sealed class ZooKeeperClient : IAsyncDisposable
     /// <summary>Largest data accepted for one node: jute.maxbuffer's default (1 MiB) minus one byte.</summary>
     public const int MaxDataLength = 1024 * 1024 - 1;
 
+    private const int MaxSetWatchesBytes = 128 * 1024;
+
     private readonly ZooKeeperClientOptions _options;
     private readonly ZooKeeperConnectionString _connectionString;
     private readonly ILogger _logger;
@@ -345,16 +347,41 @@ public sealed class ZooKeeperClient : IAsyncDisposable
             return;
         }
 
-        // Re-registers every watch relative to the last zxid seen: the server fires at once for changes missed while disconnected.
-        conn.TrySendRaw(RawFrame(Xids.SetWatches, OpCode.SetWatches2, w =>
+        // Re-registers every watch relative to the last zxid seen: the server fires at once for changes missed while
+        // disconnected. Split like the Java client (128 KiB per frame): one frame over jute.maxbuffer would make the
+        // server drop every connection attempt.
+        var zxid = Interlocked.Read(ref _lastZxid);
+        List<string>[] lists = [[.. data.Select(Prefix)], [.. exist.Select(Prefix)], [.. child.Select(Prefix)], [.. persistent.Select(Prefix)], [.. recursive.Select(Prefix)]];
+        var next = new int[lists.Length];
+        while (next.Where((n, i) => n < lists[i].Count).Any())
         {
-            w.WriteLong(Interlocked.Read(ref _lastZxid));
-            w.WriteStringVector(data.Select(Prefix).ToList());
-            w.WriteStringVector(exist.Select(Prefix).ToList());
-            w.WriteStringVector(child.Select(Prefix).ToList());
-            w.WriteStringVector(persistent.Select(Prefix).ToList());
-            w.WriteStringVector(recursive.Select(Prefix).ToList());
-        }));
+            var batch = new List<string>[lists.Length];
+            var bytes = 0;
+            for (var i = 0; i < lists.Length; i++)
+            {
+                batch[i] = [];
+                while (next[i] < lists[i].Count)
+                {
+                    var size = System.Text.Encoding.UTF8.GetByteCount(lists[i][next[i]]) + 4;
+                    if (bytes > 0 && bytes + size > MaxSetWatchesBytes)
+                    {
+                        break;
+                    }
+
+                    batch[i].Add(lists[i][next[i]++]);
+                    bytes += size;
+                }
+            }
+
+            conn.TrySendRaw(RawFrame(Xids.SetWatches, OpCode.SetWatches2, w =>
+            {
+                w.WriteLong(zxid);
+                foreach (var paths in batch)
+                {
+                    w.WriteStringVector(paths);
+                }
+            }));
+        }
     }
 
     private static byte[] AuthFrame(string scheme, byte[] auth) => RawFrame(Xids.Auth, OpCode.Auth, w =>

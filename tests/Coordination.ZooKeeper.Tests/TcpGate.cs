@@ -30,6 +30,16 @@ internal sealed class TcpGate : IAsyncDisposable
 
     public void Open() => _open = true;
 
+    /// <summary>Cuts every forwarded connection (both sides see the socket close); the gate stays as it is.</summary>
+    public void DropConnections()
+    {
+        lock (_sockets)
+        {
+            _sockets.ForEach(s => s.Dispose());
+            _sockets.Clear();
+        }
+    }
+
     private async Task AcceptLoopAsync()
     {
         try

@@ -1,0 +1,40 @@
+using System.Collections.Concurrent;
+
+namespace Coordination.ZooKeeper.Tests;
+
+/// <summary>Reconnects to the same (standalone) server, forced by cutting the connection at a TCP gate.</summary>
+public sealed class ReconnectTests
+{
+    [Fact]
+    public async Task ThousandsOfWatches_AreAllReRegisteredAfterAReconnect()
+    {
+        // ~1.2 MB of watched paths: more than one frame may carry (jute.maxbuffer, 1 MiB), so SetWatches2 must be split.
+        var chroot = ZkEnv.NewChroot();
+        await using var gate = new TcpGate(ZkEnv.Standalone);
+        gate.Open();
+        await using var zk = await ZooKeeperClient.ConnectAsync(new ZooKeeperClientOptions
+        {
+            ConnectionString = gate.Endpoint + chroot,
+            SessionTimeout = TimeSpan.FromSeconds(10),
+            OperationTimeout = TimeSpan.FromSeconds(30),
+        });
+        await using var writer = await ZkEnv.ConnectAsync(chroot);
+        var states = new ConcurrentQueue<ZooKeeperState>();
+        zk.StateChanged += (_, e) => states.Enqueue(e.Current);
+        var fired = new ConcurrentQueue<WatchedEvent>();
+        var padding = new string('p', 380);
+        var paths = Enumerable.Range(0, 3000).Select(i => $"/{padding}-{i:D5}").ToList();
+        await Task.WhenAll(paths.Select(p => zk.ExistsAsync(p, fired.Enqueue)));
+
+        gate.DropConnections();
+        await ZkEnv.UntilAsync(() => states.Contains(ZooKeeperState.Suspended), "the client notices the cut");
+        await ZkEnv.UntilAsync(() => zk.State == ZooKeeperState.Connected, "the client reconnects");
+
+        await writer.CreateAsync(paths[0], ReadOnlyMemory<byte>.Empty);
+        await writer.CreateAsync(paths[^1], ReadOnlyMemory<byte>.Empty);
+        await ZkEnv.UntilAsync(() => fired.Count == 2, "the watches on the first and the last path fire");
+        Assert.Equal([paths[0], paths[^1]], fired.Select(e => e.Path!).Order(StringComparer.Ordinal));
+        Assert.All(fired, e => Assert.Equal(WatchEventType.NodeCreated, e.Type));
+        Assert.Equal([ZooKeeperState.Suspended, ZooKeeperState.Connected], states.SkipWhile(s => s != ZooKeeperState.Suspended));
+    }
+}
