@@ -12,6 +12,7 @@ internal static class Program
     private static readonly Dictionary<string, (string Help, Func<string[], Task<int>> Run)> Modes = new(StringComparer.OrdinalIgnoreCase)
     {
         ["zk-latency"] = ("--zk host:port [--n 20000] [--seconds 5] [--callers 64]: per-op p50/p99 of the raw-socket floor vs ZooKeeperClient, and pipelined throughput", ZkLatency.RunAsync),
+        ["zk-fake-server"] = ("[--port 2399]: an instant-answer stand-in ZooKeeper (exists/create2/delete/ping) to measure client overhead and pipelining without the real server's cost", FakeZkServer.RunAsync),
     };
 
     public static async Task<int> Main(string[] args)
