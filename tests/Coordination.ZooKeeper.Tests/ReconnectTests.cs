@@ -37,4 +37,36 @@ public sealed class ReconnectTests
         Assert.All(fired, e => Assert.Equal(WatchEventType.NodeCreated, e.Type));
         Assert.Equal([ZooKeeperState.Suspended, ZooKeeperState.Connected], states.SkipWhile(s => s != ZooKeeperState.Suspended));
     }
+
+    [Fact]
+    public async Task ASilentServer_IsLeftAfterTheReadTimeoutAndTheSessionReAttached()
+    {
+        // The connection stays open but nothing comes back (hung server, dead network): only the client's
+        // read timeout (2/3 of the session timeout, pings every 1/3) can notice.
+        var chroot = ZkEnv.NewChroot();
+        await using var gate = new TcpGate(ZkEnv.Standalone);
+        gate.Open();
+        await using var zk = await ZooKeeperClient.ConnectAsync(new ZooKeeperClientOptions
+        {
+            ConnectionString = gate.Endpoint + chroot,
+            SessionTimeout = TimeSpan.FromSeconds(3),
+            OperationTimeout = TimeSpan.FromSeconds(20),
+        });
+        await using var observer = await ZkEnv.ConnectAsync(chroot);
+        var states = new ConcurrentQueue<ZooKeeperState>();
+        zk.StateChanged += (_, e) => states.Enqueue(e.Current);
+        var eph = await zk.CreateAsync("/eph", ReadOnlyMemory<byte>.Empty, CreateMode.Ephemeral);
+        var session = zk.SessionId;
+
+        gate.FreezeExisting();
+        var pending = zk.GetDataAsync(eph.Path); // sent into the void: fails with ConnectionLoss, never hangs
+        await Assert.ThrowsAsync<ConnectionLossException>(() => pending);
+        await ZkEnv.UntilAsync(() => states.Contains(ZooKeeperState.Suspended), "the client gives up on the silent connection");
+        await ZkEnv.UntilAsync(() => zk.State == ZooKeeperState.Connected, "the client re-attaches on a new connection");
+
+        Assert.Equal(session, zk.SessionId);
+        Assert.Equal(session, (await zk.ExistsAsync(eph.Path))!.EphemeralOwner);
+        Assert.Equal(session, (await observer.ExistsAsync(eph.Path))!.EphemeralOwner);
+        Assert.Equal([ZooKeeperState.Suspended, ZooKeeperState.Connected], states.SkipWhile(s => s != ZooKeeperState.Suspended));
+    }
 }

@@ -16,6 +16,8 @@ internal sealed class TcpGate : IAsyncDisposable
     private readonly List<Socket> _sockets = [];
     private readonly Task _acceptLoop;
     private volatile bool _open;
+    private int _generation;
+    private volatile int _frozenUpTo = -1;
 
     public TcpGate(string target)
     {
@@ -29,6 +31,12 @@ internal sealed class TcpGate : IAsyncDisposable
     public string Endpoint { get; }
 
     public void Open() => _open = true;
+
+    /// <summary>
+    /// Makes the connections forwarded so far silent: they stay open but their bytes are dropped both ways (a hung
+    /// server or a lost network); connections made later are forwarded normally.
+    /// </summary>
+    public void FreezeExisting() => _frozenUpTo = Volatile.Read(ref _generation);
 
     /// <summary>Cuts every forwarded connection (both sides see the socket close); the gate stays as it is.</summary>
     public void DropConnections()
@@ -72,8 +80,9 @@ internal sealed class TcpGate : IAsyncDisposable
                     _sockets.Add(server);
                 }
 
-                _ = PumpAsync(client, server);
-                _ = PumpAsync(server, client);
+                var generation = Interlocked.Increment(ref _generation);
+                _ = PumpAsync(client, server, generation);
+                _ = PumpAsync(server, client, generation);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
@@ -81,7 +90,7 @@ internal sealed class TcpGate : IAsyncDisposable
         }
     }
 
-    private async Task PumpAsync(Socket from, Socket to)
+    private async Task PumpAsync(Socket from, Socket to, int generation)
     {
         var buffer = new byte[64 * 1024];
         try
@@ -89,7 +98,10 @@ internal sealed class TcpGate : IAsyncDisposable
             int n;
             while ((n = await from.ReceiveAsync(buffer, SocketFlags.None, _stop.Token)) > 0)
             {
-                await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, _stop.Token);
+                if (generation > _frozenUpTo)
+                {
+                    await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, _stop.Token);
+                }
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
