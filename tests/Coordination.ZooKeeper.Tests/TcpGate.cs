@@ -85,8 +85,9 @@ internal sealed class TcpGate : IAsyncDisposable
                 _ = PumpAsync(server, client, generation);
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException or InvalidOperationException)
         {
+            // stopped (InvalidOperationException: the listener was stopped between two accepts)
         }
     }
 
