@@ -25,8 +25,15 @@ namespace Coordination.ZooKeeper;
 /// </remarks>
 public sealed class ZooKeeperClient : IAsyncDisposable
 {
-    /// <summary>Largest data accepted for one node: jute.maxbuffer's default (1 MiB) minus one byte.</summary>
+    /// <summary>
+    /// Upper bound for one node's data: jute.maxbuffer's default (1 MiB) minus one byte. The whole serialized request
+    /// (path, ACL and headers included) must fit in that size too, so the usable maximum is a little lower; requests
+    /// over it are refused before sending.
+    /// </summary>
     public const int MaxDataLength = 1024 * 1024 - 1;
+
+    // The server drops the connection ("Len error") when a request frame exceeds jute.maxbuffer.
+    private const int MaxRequestLength = MaxDataLength;
 
     private const int MaxSetWatchesBytes = 128 * 1024;
 
@@ -590,7 +597,17 @@ public sealed class ZooKeeperClient : IAsyncDisposable
             return Task.FromCanceled<T>(cancellationToken);
         }
 
-        var request = new Request<T>(op, path, Frame(op, body), parser);
+        var frame = Frame(op, body);
+        if (frame.Length - 4 > MaxRequestLength)
+        {
+            var size = frame.Length - 4;
+            frame.Dispose();
+            throw new ArgumentException(
+                $"The {op} request for '{path}' is {size} bytes serialized; ZooKeeper accepts at most {MaxRequestLength} bytes per request (jute.maxbuffer), path, ACL and headers included. Send less data.",
+                op == OpCode.Multi ? "ops" : "data");
+        }
+
+        var request = new Request<T>(op, path, frame, parser);
         Connection? conn;
         lock (_stateGate)
         {
