@@ -81,13 +81,17 @@ public sealed class ZooKeeperClient : IAsyncDisposable
         _sessionLoop = Task.Run(SessionLoopAsync);
     }
 
-    /// <summary>Creates a client and waits until its session is connected.</summary>
+    /// <summary>
+    /// Creates a client and waits until its session is connected, at most <see cref="ZooKeeperClientOptions.OperationTimeout"/>
+    /// (no server reachable must not mean an endless wait); on failure the client is disposed.
+    /// </summary>
+    /// <exception cref="TimeoutException">No server accepted the session within the operation timeout.</exception>
     public static async Task<ZooKeeperClient> ConnectAsync(ZooKeeperClientOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         var client = new ZooKeeperClient(options, loggerFactory);
         try
         {
-            await client.WaitForConnectedAsync(null, cancellationToken).ConfigureAwait(false);
+            await client.WaitForConnectedAsync(options.OperationTimeout, cancellationToken).ConfigureAwait(false);
             return client;
         }
         catch

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
 
 namespace Coordination.ZooKeeper.Tests;
 
@@ -68,5 +70,23 @@ public sealed class ReconnectTests
         Assert.Equal(session, (await zk.ExistsAsync(eph.Path))!.EphemeralOwner);
         Assert.Equal(session, (await observer.ExistsAsync(eph.Path))!.EphemeralOwner);
         Assert.Equal([ZooKeeperState.Suspended, ZooKeeperState.Connected], states.SkipWhile(s => s != ZooKeeperState.Suspended));
+    }
+
+    [Fact]
+    public async Task ConnectAsync_WithNoServerUp_FailsAfterTheOperationTimeoutInsteadOfWaitingForever()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop(); // nothing listens there now
+
+        var connect = ZooKeeperClient.ConnectAsync(new ZooKeeperClientOptions
+        {
+            ConnectionString = $"127.0.0.1:{port}",
+            ConnectTimeout = TimeSpan.FromMilliseconds(200),
+            OperationTimeout = TimeSpan.FromMilliseconds(700),
+        });
+        var ex = await Assert.ThrowsAsync<TimeoutException>(() => connect.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains($"127.0.0.1:{port}", ex.Message, StringComparison.Ordinal);
     }
 }
