@@ -106,7 +106,16 @@ internal static class EnsembleControl
             await sh.WaitForExitAsync();
         }
 
-        await ZkEnv.UntilAsync(() => ModeAsync(n).GetAwaiter().GetResult() is "leader" or "follower", $"member {n} serves again", TimeSpan.FromSeconds(60));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (await ModeAsync(n) is not ("leader" or "follower"))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Ensemble member {n} ({Members[n]}) did not serve again within 60 s of its restart.");
+            }
+
+            await Task.Delay(100);
+        }
     }
 
     /// <summary>The member's role from the <c>srvr</c> four-letter word ("leader", "follower", "standalone"), or null when it does not serve.</summary>
