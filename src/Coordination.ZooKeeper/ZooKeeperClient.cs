@@ -25,8 +25,17 @@ namespace Coordination.ZooKeeper;
 /// </remarks>
 public sealed class ZooKeeperClient : IAsyncDisposable
 {
-    /// <summary>Largest data accepted for one node: jute.maxbuffer's default (1 MiB) minus one byte.</summary>
+    /// <summary>
+    /// Upper bound for one node's data: jute.maxbuffer's default (1 MiB) minus one byte. The whole serialized request
+    /// (path, ACL and headers included) must fit in that size too, so the usable maximum is a little lower; requests
+    /// over it are refused before sending.
+    /// </summary>
     public const int MaxDataLength = 1024 * 1024 - 1;
+
+    // The server drops the connection ("Len error") when a request frame exceeds jute.maxbuffer.
+    private const int MaxRequestLength = MaxDataLength;
+
+    private const int MaxSetWatchesBytes = 128 * 1024;
 
     private readonly ZooKeeperClientOptions _options;
     private readonly ZooKeeperConnectionString _connectionString;
@@ -73,13 +82,17 @@ public sealed class ZooKeeperClient : IAsyncDisposable
         _sessionLoop = Task.Run(SessionLoopAsync);
     }
 
-    /// <summary>Creates a client and waits until its session is connected.</summary>
+    /// <summary>
+    /// Creates a client and waits until its session is connected, at most <see cref="ZooKeeperClientOptions.OperationTimeout"/>
+    /// (no server reachable must not mean an endless wait); on failure the client is disposed.
+    /// </summary>
+    /// <exception cref="TimeoutException">No server accepted the session within the operation timeout.</exception>
     public static async Task<ZooKeeperClient> ConnectAsync(ZooKeeperClientOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         var client = new ZooKeeperClient(options, loggerFactory);
         try
         {
-            await client.WaitForConnectedAsync(null, cancellationToken).ConfigureAwait(false);
+            await client.WaitForConnectedAsync(options.OperationTimeout, cancellationToken).ConfigureAwait(false);
             return client;
         }
         catch
@@ -349,16 +362,41 @@ public sealed class ZooKeeperClient : IAsyncDisposable
             return;
         }
 
-        // Re-registers every watch relative to the last zxid seen: the server fires at once for changes missed while disconnected.
-        conn.TrySendRaw(RawFrame(Xids.SetWatches, OpCode.SetWatches2, w =>
+        // Re-registers every watch relative to the last zxid seen: the server fires at once for changes missed while
+        // disconnected. Split like the Java client (128 KiB per frame): one frame over jute.maxbuffer would make the
+        // server drop every connection attempt.
+        var zxid = Interlocked.Read(ref _lastZxid);
+        List<string>[] lists = [[.. data.Select(Prefix)], [.. exist.Select(Prefix)], [.. child.Select(Prefix)], [.. persistent.Select(Prefix)], [.. recursive.Select(Prefix)]];
+        var next = new int[lists.Length];
+        while (next.Where((n, i) => n < lists[i].Count).Any())
         {
-            w.WriteLong(Interlocked.Read(ref _lastZxid));
-            w.WriteStringVector(data.Select(Prefix).ToList());
-            w.WriteStringVector(exist.Select(Prefix).ToList());
-            w.WriteStringVector(child.Select(Prefix).ToList());
-            w.WriteStringVector(persistent.Select(Prefix).ToList());
-            w.WriteStringVector(recursive.Select(Prefix).ToList());
-        }));
+            var batch = new List<string>[lists.Length];
+            var bytes = 0;
+            for (var i = 0; i < lists.Length; i++)
+            {
+                batch[i] = [];
+                while (next[i] < lists[i].Count)
+                {
+                    var size = System.Text.Encoding.UTF8.GetByteCount(lists[i][next[i]]) + 4;
+                    if (bytes > 0 && bytes + size > MaxSetWatchesBytes)
+                    {
+                        break;
+                    }
+
+                    batch[i].Add(lists[i][next[i]++]);
+                    bytes += size;
+                }
+            }
+
+            conn.TrySendRaw(RawFrame(Xids.SetWatches, OpCode.SetWatches2, w =>
+            {
+                w.WriteLong(zxid);
+                foreach (var paths in batch)
+                {
+                    w.WriteStringVector(paths);
+                }
+            }));
+        }
     }
 
     private static byte[] AuthFrame(string scheme, byte[] auth) => RawFrame(Xids.Auth, OpCode.Auth, w =>
@@ -558,10 +596,54 @@ public sealed class ZooKeeperClient : IAsyncDisposable
         return serverPath.StartsWith(chroot + "/", StringComparison.Ordinal) ? serverPath[chroot.Length..] : serverPath;
     }
 
-    private async Task<T> SendAsync<T>(OpCode op, string path, Action<JuteWriter> body, ResponseParser<T> parser, CancellationToken cancellationToken)
+    // Hot path without an async state machine: when connected, the request's own task is returned (plus a
+    // cancellation registration only when the token can cancel); otherwise the slow path waits for a connection.
+    private Task<T> SendAsync<T>(OpCode op, string path, Action<JuteWriter> body, ResponseParser<T> parser, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        var request = new Request<T>(op, path, Frame(op, body), parser);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<T>(cancellationToken);
+        }
+
+        var frame = Frame(op, body);
+        if (frame.Length - 4 > MaxRequestLength)
+        {
+            var size = frame.Length - 4;
+            frame.Dispose();
+            throw new ArgumentException(
+                $"The {op} request for '{path}' is {size} bytes serialized; ZooKeeper accepts at most {MaxRequestLength} bytes per request (jute.maxbuffer), path, ACL and headers included. Send less data.",
+                op == OpCode.Multi ? "ops" : "data");
+        }
+
+        var request = new Request<T>(op, path, frame, parser);
+        Connection? conn;
+        lock (_stateGate)
+        {
+            conn = _state == ZooKeeperState.Connected ? _connection : null;
+        }
+
+        if (conn is not null && conn.TrySend(request, NextXid()))
+        {
+            ZooKeeperMetrics.Requests.Add(1);
+            Interlocked.Increment(ref _requestsSent);
+            return cancellationToken.CanBeCanceled ? AwaitCancellableAsync(request, cancellationToken) : request.Task;
+        }
+
+        return SendWhenConnectedAsync(request, cancellationToken);
+    }
+
+    private static async Task<T> AwaitCancellableAsync<T>(Request<T> request, CancellationToken cancellationToken)
+    {
+        using (cancellationToken.UnsafeRegister(static (s, t) => ((Request<T>)s!).Cancel(t), request))
+        {
+            return await request.Task.ConfigureAwait(false);
+        }
+    }
+
+    private async Task<T> SendWhenConnectedAsync<T>(Request<T> request, CancellationToken cancellationToken)
+    {
+        var path = request.Path!;
+        var op = request.Op;
         var deadline = Stopwatch.GetTimestamp() + (long)(_options.OperationTimeout.TotalSeconds * Stopwatch.Frequency);
         try
         {
@@ -609,15 +691,9 @@ public sealed class ZooKeeperClient : IAsyncDisposable
 
         ZooKeeperMetrics.Requests.Add(1);
         Interlocked.Increment(ref _requestsSent);
-        if (!cancellationToken.CanBeCanceled)
-        {
-            return await request.Task.ConfigureAwait(false);
-        }
-
-        using (cancellationToken.UnsafeRegister(static (s, t) => ((Request<T>)s!).Cancel(t), request))
-        {
-            return await request.Task.ConfigureAwait(false);
-        }
+        return cancellationToken.CanBeCanceled
+            ? await AwaitCancellableAsync(request, cancellationToken).ConfigureAwait(false)
+            : await request.Task.ConfigureAwait(false);
     }
 
     private static void ValidateData(ReadOnlySpan<byte> data, string path)

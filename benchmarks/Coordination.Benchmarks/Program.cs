@@ -1,0 +1,39 @@
+using BenchmarkDotNet.Running;
+using Coordination.Benchmarks.ZooKeeper;
+
+namespace Coordination.Benchmarks;
+
+/// <summary>
+/// Entry point. The first argument picks a custom mode; anything else goes to BenchmarkDotNet
+/// (e.g. <c>--filter *RoundTrip*</c>). Add new modes to <see cref="Modes"/>.
+/// </summary>
+internal static class Program
+{
+    private static readonly Dictionary<string, (string Help, Func<string[], Task<int>> Run)> Modes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["zk-latency"] = ("--zk host:port [--n 20000] [--seconds 5] [--callers 64]: per-op p50/p99 of the raw-socket floor vs ZooKeeperClient, and pipelined throughput", ZkLatency.RunAsync),
+        ["zk-fake-server"] = ("[--port 2399]: an instant-answer stand-in ZooKeeper (exists/create2/delete/ping) to measure client overhead and pipelining without the real server's cost", FakeZkServer.RunAsync),
+    };
+
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length > 0 && Modes.TryGetValue(args[0], out var mode))
+        {
+            return await mode.Run(args[1..]);
+        }
+
+        if (args is ["help" or "--help" or "-h", ..])
+        {
+            foreach (var (name, (help, _)) in Modes)
+            {
+                Console.WriteLine($"{name} {help}");
+            }
+
+            Console.WriteLine("anything else: BenchmarkDotNet switcher (e.g. --filter '*ZooKeeperRoundTrip*'); ZooKeeper benchmarks read COORD_ZK (default 127.0.0.1:2181).");
+            return 0;
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
+}
