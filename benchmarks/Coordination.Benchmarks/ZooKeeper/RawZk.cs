@@ -15,6 +15,7 @@ internal sealed class RawZk : IDisposable
     private const int Create2 = 15;
     private const int Exists = 3;
     private const int Delete = 2;
+    private const int GetChildren2 = 12;
     private const int EphemeralSequential = 3;
 
     private readonly Socket _socket;
@@ -92,6 +93,24 @@ internal sealed class RawZk : IDisposable
         return Finish(WriteInt(at, EphemeralSequential));
     }
 
+    private int CreatePersistentFrame(string path)
+    {
+        var at = WriteString(Header(Create2), path);
+        at = WriteInt(at, 0);
+        at = WriteInt(at, 1);
+        at = WriteInt(at, 31);
+        at = WriteString(at, "world");
+        at = WriteString(at, "anyone");
+        return Finish(WriteInt(at, 0));
+    }
+
+    private int GetChildren2Frame(string path)
+    {
+        var at = WriteString(Header(GetChildren2), path);
+        _out[at] = 0; // watch
+        return Finish(at + 1);
+    }
+
     private int DeleteFrame(string path) => Finish(WriteInt(WriteString(Header(Delete), path), -1));
 
     // ------------------------------------------------------------ replies: xid, zxid, err, body
@@ -125,6 +144,21 @@ internal sealed class RawZk : IDisposable
         await RoundTripAsync(CreateFrame(path));
         Check("create", path);
         return CreatedPath();
+    }
+
+    /// <summary>Creates a persistent node unless it exists (for benchmark set-up).</summary>
+    public async ValueTask CreatePersistentIfMissingAsync(string path)
+    {
+        await RoundTripAsync(CreatePersistentFrame(path));
+        Check("create", path, -110);
+    }
+
+    /// <summary>getChildren2 (the lock's "am I first?" read); returns the number of children.</summary>
+    public async ValueTask<int> GetChildrenCountAsync(string path)
+    {
+        await RoundTripAsync(GetChildren2Frame(path));
+        Check("getChildren", path);
+        return BinaryPrimitives.ReadInt32BigEndian(_in.AsSpan(20));
     }
 
     public async ValueTask DeleteAsync(string path)

@@ -45,6 +45,9 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
     private readonly RedisLockProvider? _fallback;
     private readonly CancellationTokenSource _stop = new();
     private readonly string _locksRoot;
+
+    /// <summary>How long a lock is held before the watch on its own node is set.</summary>
+    internal static readonly TimeSpan OwnNodeWatchDelay = TimeSpan.FromMilliseconds(50);
     private Task? _watchdog;
     private long _suspendGeneration;
 
@@ -442,6 +445,15 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
         {
             try
             {
+                // Deferred: most locks are held briefly, and a watch request ahead of the release's delete would
+                // delay it. A node deleted meanwhile is reported when the watch is set (exists returns null);
+                // session loss is reported by the state handler regardless.
+                await Task.Delay(OwnNodeWatchDelay, _time, _stop.Token).ConfigureAwait(false);
+                if (handle.IsReleased || handle.IsLost)
+                {
+                    return;
+                }
+
                 var stat = await zk.ExistsAsync(path, e =>
                 {
                     if (e.Type == WatchEventType.NodeDeleted || e.State == WatchKeeperState.Expired)
@@ -453,6 +465,9 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
                 {
                     Lose(handle, "its ZooKeeper node was deleted");
                 }
+            }
+            catch (OperationCanceledException)
+            {
             }
             catch (Exception ex) when (ex is ZooKeeperException or ObjectDisposedException)
             {
@@ -587,35 +602,33 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
     {
         _active.TryRemove(handle, out _);
         var zk = (ZooKeeperClient)handle.Session!;
-        var zkTask = handle.IsLost && zk.State is ZooKeeperState.Expired or ZooKeeperState.Closed
-            ? Task.CompletedTask
-            : DeleteNodeAsync(zk, handle.NodePath!, handle.Key);
-        Task redisTask = Task.CompletedTask;
-        if (_useRedis)
+
+        // ZooKeeper first: the next waiter's watch fires on this delete. The Redis record and the bell follow, so a
+        // waiter woken by the bell never re-checks before the node is gone. The Lua call is fire-and-forget: commands
+        // from this process stay ordered on the multiplexer, and the record is only metadata and a try-once gate.
+        if (!(handle.IsLost && zk.State is ZooKeeperState.Expired or ZooKeeperState.Closed))
         {
-            var redis = _connections.RedisIfCreated;
-            if (redis is { IsConnected: true })
+            await DeleteNodeAsync(zk, handle.NodePath!, handle.Key).ConfigureAwait(false);
+        }
+
+        if (_useRedis && _connections.RedisIfCreated is { IsConnected: true } redis)
+        {
+            try
             {
-                redisTask = RedisLockRecord.ReleaseScript.EvaluateAsync(redis.GetDatabase(), new
+                _ = RedisLockRecord.ReleaseScript.EvaluateAsync(redis.GetDatabase(), new
                 {
                     record = RedisLockRecord.RecordKey(_options.RedisPrefix, handle.Key),
                     owner = handle.OwnerId,
                     channel = _options.RedisPrefix + "released",
                     key = handle.Key,
-                });
+                }, flags: CommandFlags.FireAndForget);
+            }
+            catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+            {
+                MarkRedisDown(handle.Key, ex);
             }
         }
 
-        try
-        {
-            await redisTask.ConfigureAwait(false);
-        }
-        catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
-        {
-            MarkRedisDown(handle.Key, ex);
-        }
-
-        await zkTask.ConfigureAwait(false);
         Log.LockReleased(_logger, handle.Key, handle.FencingToken);
     }
 
