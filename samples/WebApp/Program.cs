@@ -48,6 +48,8 @@ builder.Services.AddHangfireServer(o =>
     o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
 });
 
+// Ctrl+C should not wait the default 30 s for requests holding a lock for holdMs.
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
 builder.Services.AddControllers();
 builder.Services.AddProblemDetails();
 builder.Services.AddSingleton<InstanceInfo>();
