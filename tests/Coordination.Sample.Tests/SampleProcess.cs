@@ -111,9 +111,15 @@ public sealed class SampleProcess : IAsyncDisposable
         Client.Dispose();
         if (!_process.HasExited)
         {
-            using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            // SIGTERM lets the host stop gracefully (deregister, release locks); .NET has no managed way to send it.
+            try
             {
+                using var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
                 await term.WaitForExitAsync().ConfigureAwait(false);
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                _process.Kill(entireProcessTree: true);
             }
 
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));

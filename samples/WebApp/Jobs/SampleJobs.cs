@@ -40,36 +40,3 @@ public sealed partial class SampleJobs(InstanceInfo instance, JobRunLog runs, IL
     [LoggerMessage(EventId = 9010, Level = LogLevel.Information, Message = "Job {Job} ran with fencing token {FencingToken}")]
     private static partial void Ran(ILogger logger, string job, long fencingToken);
 }
-
-/// <summary>The last jobs this instance ran, for the dashboard.</summary>
-public sealed class JobRunLog
-{
-    private const int Capacity = 10;
-    private readonly Lock _gate = new();
-    private readonly LinkedList<JobRun> _runs = new();
-
-    /// <summary>Records a finished run.</summary>
-    public void Add(string job, string instance, long fencingToken)
-    {
-        lock (_gate)
-        {
-            _runs.AddFirst(new JobRun(job, instance, fencingToken, DateTimeOffset.UtcNow));
-            while (_runs.Count > Capacity)
-            {
-                _runs.RemoveLast();
-            }
-        }
-    }
-
-    /// <summary>The recorded runs, newest first.</summary>
-    public IReadOnlyList<JobRun> Recent()
-    {
-        lock (_gate)
-        {
-            return [.. _runs];
-        }
-    }
-}
-
-/// <summary>One finished job run.</summary>
-public sealed record JobRun(string Job, string Instance, long FencingToken, DateTimeOffset FinishedAt);

@@ -41,6 +41,3 @@ public sealed class ConfigChangeLog
         }
     }
 }
-
-/// <summary>One batch of configuration changes.</summary>
-public sealed record ConfigChange(DateTimeOffset At, IReadOnlyList<string> Keys);

@@ -3,7 +3,7 @@ using Coordination;
 namespace WebApp.Services;
 
 /// <summary>A report rebuild guarded by the compile-time <c>[Coordination.Singleton]</c> aspect.</summary>
-public class ReportService(InstanceInfo instance)
+public sealed class ReportService(InstanceInfo instance)
 {
     /// <summary>
     /// Rebuilds the report of <paramref name="tenant"/>. Every call site is rewritten at compile time to run inside the
@@ -18,6 +18,3 @@ public class ReportService(InstanceInfo instance)
         return new ReportResult(tenant, instance.Name, started, DateTimeOffset.UtcNow);
     }
 }
-
-/// <summary>The outcome of one rebuild.</summary>
-public sealed record ReportResult(string Tenant, string Instance, DateTimeOffset StartedAt, DateTimeOffset FinishedAt);
