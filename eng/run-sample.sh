@@ -62,7 +62,12 @@ export Coordination__Redis="${Coordination__Redis:-$COORD_REDIS}"
 export Coordination__ZooKeeper="${Coordination__ZooKeeper:-$COORD_ZK}"
 
 echo "sample: building samples/WebApp (Release)..."
-dotnet build samples/WebApp/WebApp.csproj -c Release -nologo -v:q "-clp:NoSummary;ErrorsOnly"
+build_log="$(mktemp)"
+if ! dotnet build samples/WebApp/WebApp.csproj -c Release -nologo -v:q >"$build_log" 2>&1; then
+  cat "$build_log" >&2; rm -f "$build_log"
+  die "building samples/WebApp failed (output above)"
+fi
+rm -f "$build_log"
 dll="$repo/samples/WebApp/bin/Release/net10.0/WebApp.dll"
 [[ -f "$dll" ]] || die "$dll was not built"
 
