@@ -58,6 +58,7 @@ missing_parts() {
   command -v redis-cli >/dev/null 2>&1 || missing+=(redis-cli)
   [[ -f "$ZK_JAR" ]] || missing+=("$ZK_JAR")
   command -v java >/dev/null 2>&1 || missing+=(java)
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium) # headless dashboard check of samples/WebApp
   if command -v dpkg-query >/dev/null 2>&1; then
     pkg_installed python3-kazoo || missing+=(python3-kazoo)
   fi
@@ -76,7 +77,7 @@ cmd_install() {
       || die "missing: $missing; not root and no sudo, so run as root: apt-get install redis-server zookeeper python3-kazoo"
     sudo=(sudo -n)
   fi
-  note "missing: $missing; installing redis-server zookeeper python3-kazoo from apt (quiet)..."
+  note "missing: $missing; installing redis-server zookeeper python3-kazoo chromium from apt (quiet)..."
   # Keep the package scripts from starting the system services: a policy-rc.d that answers 101 ("action
   # forbidden") is honoured by invoke-rc.d and deb-systemd-invoke. Only add one when none exists.
   local policy=/usr/sbin/policy-rc.d added_policy=0
@@ -87,12 +88,12 @@ cmd_install() {
   {
     "${sudo[@]}" apt-get update -qq \
       && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        -o Dpkg::Use-Pty=0 redis-server zookeeper python3-kazoo
+        -o Dpkg::Use-Pty=0 redis-server zookeeper python3-kazoo chromium
   } >"$log" 2>&1 || rc=$?
   if (( added_policy )); then "${sudo[@]}" rm -f "$policy"; fi
   if (( rc != 0 )); then
     tail -n 20 "$log" >&2
-    die "apt-get install redis-server zookeeper python3-kazoo failed (exit $rc); full log: $log"
+    die "apt-get install redis-server zookeeper python3-kazoo chromium failed (exit $rc); full log: $log"
   fi
   rm -f "$log"
   # Should a system service have started anyway, it listens on the standard ports (6379/2181), not ours.
