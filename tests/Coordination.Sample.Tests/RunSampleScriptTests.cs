@@ -72,8 +72,13 @@ public sealed class RunSampleScriptTests
 
     private static ProcessStartInfo Script(IEnumerable<string> arguments, string? program = null)
     {
-        // setsid: the script leads its own process group, like a command in a terminal, and SIGINT is not ignored.
+        // setsid: the script leads its own process group, like a command in a terminal. A shell cannot trap a signal
+        // that was ignored when it started, and the test runner may have been started with SIGINT ignored (e.g. in the
+        // background), so a tiny exec wrapper restores SIGINT's default first, as a terminal would have it.
         var info = new ProcessStartInfo("setsid") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = RepoRoot };
+        info.ArgumentList.Add("/usr/bin/python3");
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])");
         info.ArgumentList.Add(program ?? Path.Combine(RepoRoot, "eng", "run-sample.sh"));
         foreach (var a in arguments)
         {

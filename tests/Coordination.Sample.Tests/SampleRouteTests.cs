@@ -108,7 +108,10 @@ public sealed class SampleRouteTests(SampleCluster cluster)
             async () =>
             {
                 config = await cluster.B.Client.GetJsonAsync("api/config");
-                return config.GetProperty("values").TryGetProperty(key, out var v) && v.GetString() == value;
+                // The values are updated just before the change callbacks run: wait for both.
+                return config.GetProperty("values").TryGetProperty(key, out var v) && v.GetString() == value
+                    && config.GetProperty("lastChangedAt").ValueKind != JsonValueKind.Null
+                    && config.GetProperty("recentChanges").EnumerateArray().Any(c => c.GetProperty("keys").EnumerateArray().Any(k => k.GetString() == key));
             },
             Deadline,
             $"{key}={value} in B's /api/config");
