@@ -1159,7 +1159,7 @@ public sealed class ZooKeeperClient : IAsyncDisposable
                 switch (op)
                 {
                     case ZooKeeperOp.CreateOp c:
-                        var code = c.Mode.IsTtl() ? OpCode.CreateTtl : c.Mode == CreateMode.Container ? OpCode.CreateContainer : OpCode.Create;
+                        var code = c.Mode.IsTtl() ? OpCode.CreateTtl : c.Mode == CreateMode.Container ? OpCode.CreateContainer : OpCode.Create2;
                         WriteMultiHeader(w, code);
                         w.WriteString(Prefix(c.Path));
                         w.WriteBuffer(c.Data.Span);

@@ -30,7 +30,7 @@ internal static class LockBench
         ValueTask<IAsyncDisposable?> AcquireAsync(string key, TimeSpan wait);
     }
 
-    private static readonly string[] UncontendedOrder = ["floor", "hybrid", "zookeeper-only", "redis-only", "DistributedLock.Redis", "RedLock.net"];
+    private static readonly string[] UncontendedOrder = ["floor", "hybrid", "hybrid, new key each time", "zookeeper-only", "redis-only", "DistributedLock.Redis", "RedLock.net"];
 
     public static async Task<int> RunAsync(string[] argv)
     {
@@ -91,7 +91,8 @@ internal static class LockBench
                 for (var i = 0; i < Round; i++)
                 {
                     var t0 = Stopwatch.GetTimestamp();
-                    var h = await impl.AcquireAsync(key, TimeSpan.FromSeconds(10)) ?? throw new InvalidOperationException($"{impl.Name} did not acquire");
+                    var k = impl.Name.Contains("new key", StringComparison.Ordinal) ? key + Guid.NewGuid().ToString("N") : key;
+                    var h = await impl.AcquireAsync(k, TimeSpan.FromSeconds(10)) ?? throw new InvalidOperationException($"{impl.Name} did not acquire");
                     await h.DisposeAsync();
                     samples[impl.Name].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
                 }
@@ -250,7 +251,7 @@ internal static class LockBench
     private static async Task<ILockImpl> CreateAsync(string name, string redis, string zk, string prefix) => name switch
     {
         "floor" => await Floor.CreateAsync(redis, zk, prefix),
-        "hybrid" => Ours.Create(name, LockMode.Hybrid, redis, zk, prefix),
+        "hybrid" or "hybrid, new key each time" => Ours.Create(name, LockMode.Hybrid, redis, zk, prefix),
         "zookeeper-only" => Ours.Create(name, LockMode.ZooKeeperOnly, redis, zk, prefix),
         "redis-only" => Ours.Create(name, LockMode.RedisOnly, redis, zk, prefix),
         "DistributedLock.Redis" => await MedallionRedis.CreateAsync(redis, prefix),

@@ -45,6 +45,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
     private readonly RedisLockProvider? _fallback;
     private readonly CancellationTokenSource _stop = new();
     private readonly string _locksRoot;
+    private readonly ConcurrentDictionary<string, byte> _knownDirs = new(StringComparer.Ordinal);
 
     /// <summary>How long a lock is held before the watch on its own node is set.</summary>
     internal static readonly TimeSpan OwnNodeWatchDelay = TimeSpan.FromMilliseconds(50);
@@ -392,17 +393,47 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
             try
             {
                 CoordinationDiagnostics.ZooKeeperWrites.Add(1);
-                return await zk.CreateAsync(prefix, ReadOnlyMemory<byte>.Empty, CreateMode.EphemeralSequential, cancellationToken: ct).ConfigureAwait(false);
+                if (_knownDirs.ContainsKey(dir))
+                {
+                    return await zk.CreateAsync(prefix, ReadOnlyMemory<byte>.Empty, CreateMode.EphemeralSequential, cancellationToken: ct).ConfigureAwait(false);
+                }
+
+                // A key not seen yet: create its container directory and our node in one round trip.
+                var results = await zk.MultiAsync([
+                    ZooKeeperOp.Create(dir, ReadOnlyMemory<byte>.Empty, CreateMode.Container),
+                    ZooKeeperOp.Create(prefix, ReadOnlyMemory<byte>.Empty, CreateMode.EphemeralSequential),
+                ], ct).ConfigureAwait(false);
+                RememberDir(dir);
+                var created = results[1].Path!;
+                // Servers answer a create inside a multi without its stat; the czxid (fencing token) needs one read.
+                var stat = results[1].Stat ?? await zk.ExistsAsync(created, null, ct).ConfigureAwait(false)
+                    ?? throw new SessionExpiredException(created, $"The lock node '{created}' vanished right after it was created.");
+                return new ZooKeeperCreateResult(created, stat);
+            }
+            catch (NodeExistsException ex) when (ex.Path == dir && attempt < 5)
+            {
+                RememberDir(dir); // the directory exists: a plain create next
             }
             catch (NoNodeException) when (attempt < 5)
             {
-                await EnsureDirAsync(zk, dir, ct).ConfigureAwait(false);
+                // The server removed the empty container since we saw it, or the root is missing.
+                _knownDirs.TryRemove(dir, out _);
+                await EnsureDirAsync(zk, ZooKeeperPath.GetParent(dir), ct).ConfigureAwait(false);
             }
             catch (ConnectionLossException) when (attempt < 3)
             {
                 // The create may have been applied: find our node by its owner id instead of leaking it.
                 await zk.WaitForConnectedAsync(_options.OperationTimeout, ct).ConfigureAwait(false);
-                var children = await zk.GetChildrenAsync(dir, null, ct).ConfigureAwait(false);
+                ZooKeeperChildrenResult children;
+                try
+                {
+                    children = await zk.GetChildrenAsync(dir, null, ct).ConfigureAwait(false);
+                }
+                catch (NoNodeException)
+                {
+                    continue;
+                }
+
                 var mine = children.Children.FirstOrDefault(c => c.StartsWith(ownerId, StringComparison.Ordinal));
                 if (mine is not null)
                 {
@@ -417,6 +448,16 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
         }
     }
 
+    private void RememberDir(string dir)
+    {
+        if (_knownDirs.Count > 10_000)
+        {
+            _knownDirs.Clear(); // bounded; a forgotten directory only costs one multi
+        }
+
+        _knownDirs[dir] = 0;
+    }
+
     private async Task EnsureDirAsync(ZooKeeperClient zk, string dir, CancellationToken ct)
     {
         var parts = dir.Split('/', StringSplitOptions.RemoveEmptyEntries);
@@ -426,7 +467,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
             path += "/" + parts[i];
             try
             {
-                var mode = i == parts.Length - 1 ? CreateMode.Container : CreateMode.Persistent;
+                var mode = CreateMode.Persistent;
                 CoordinationDiagnostics.ZooKeeperWrites.Add(1);
                 await zk.CreateAsync(path, ReadOnlyMemory<byte>.Empty, mode, cancellationToken: ct).ConfigureAwait(false);
             }
