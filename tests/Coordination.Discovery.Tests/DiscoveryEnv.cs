@@ -58,41 +58,7 @@ internal static class DiscoveryEnv
     public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
         UntilAsync(() => Task.FromResult(condition()), what, timeout);
 
-    /// <summary>
-    /// Expires <paramref name="client"/>'s session on purpose: attach a twin connection to it and close the twin, until the
-    /// client reports Expired (or Closed: CoordinationConnections disposes an expired client once it has replaced it).
-    /// </summary>
-    public static async Task ExpireAsync(ZooKeeperClient client)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (client.State is not (ZooKeeperState.Expired or ZooKeeperState.Closed))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Could not expire session 0x{client.SessionId:x}.");
-            }
-
-            try
-            {
-                var twin = await ZooKeeperClient.ConnectAsync(new ZooKeeperClientOptions
-                {
-                    ConnectionString = ZooKeeper,
-                    SessionId = client.SessionId,
-                    SessionPassword = client.SessionPassword.ToArray(),
-                    SessionTimeout = client.NegotiatedSessionTimeout,
-                    CreateChroot = false,
-                });
-                await twin.DisposeAsync();
-            }
-            catch (SessionExpiredException)
-            {
-            }
-
-            var wait = DateTime.UtcNow + TimeSpan.FromSeconds(3);
-            while (client.State is not (ZooKeeperState.Expired or ZooKeeperState.Closed) && DateTime.UtcNow < wait)
-            {
-                await Task.Delay(20);
-            }
-        }
-    }
+    /// <summary>Expires a session on purpose (twin connection closed) until the client reports Expired or Closed.</summary>
+    public static Task ExpireAsync(ZooKeeperClient client) =>
+        Coordination.Testing.ZooKeeperSessionFaults.ExpireSessionAsync(client, ZooKeeper);
 }

@@ -9,12 +9,16 @@ public static class ZooKeeperSessionFaults
     /// Expires <paramref name="client"/>'s session on purpose: attach a second connection to the same session id and
     /// password and close it. Repeats until the client reports Expired (a closeSession can race a reconnect).
     /// </summary>
-    public static async Task ExpireSessionAsync(ZooKeeperClient client, string connectionString)
+    /// <param name="client">The client whose session to expire.</param>
+    /// <param name="connectionString">Where to attach the twin (the same servers, no chroot needed).</param>
+    /// <param name="done">When the caller considers the expiry complete; default: the client reports Expired or Closed.</param>
+    public static async Task ExpireSessionAsync(ZooKeeperClient client, string connectionString, Func<bool>? done = null)
     {
+        done ??= () => client.State is ZooKeeperState.Expired or ZooKeeperState.Closed;
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         var sessionId = client.SessionId;
         var password = client.SessionPassword.ToArray();
-        while (client.State is not (ZooKeeperState.Expired or ZooKeeperState.Closed))
+        while (!done())
         {
             if (DateTime.UtcNow > deadline)
             {
@@ -39,7 +43,7 @@ public static class ZooKeeperSessionFaults
             }
 
             var wait = DateTime.UtcNow + TimeSpan.FromSeconds(3);
-            while (client.State is not (ZooKeeperState.Expired or ZooKeeperState.Closed) && DateTime.UtcNow < wait)
+            while (!done() && DateTime.UtcNow < wait)
             {
                 await Task.Delay(20);
             }

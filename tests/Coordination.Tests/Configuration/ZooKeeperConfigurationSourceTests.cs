@@ -204,34 +204,7 @@ public sealed class ZooKeeperConfigurationSourceTests
         Assert.NotSame(expired, connections.GetZooKeeper());
     }
 
-    /// <summary>Expires a session on purpose: attach a twin connection to it and close the twin.</summary>
-    private static async Task ExpireAsync(ZooKeeperClient client, Func<bool> done)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!done())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"could not expire session 0x{client.SessionId:x}");
-            try
-            {
-                var twin = await ZooKeeperClient.ConnectAsync(new ZooKeeperClientOptions
-                {
-                    ConnectionString = ZooKeeperEndpoint,
-                    SessionId = client.SessionId,
-                    SessionPassword = client.SessionPassword.ToArray(),
-                    SessionTimeout = client.NegotiatedSessionTimeout,
-                    CreateChroot = false,
-                });
-                await twin.DisposeAsync();
-            }
-            catch (SessionExpiredException)
-            {
-            }
-
-            var wait = DateTime.UtcNow + TimeSpan.FromSeconds(3);
-            while (!done() && DateTime.UtcNow < wait)
-            {
-                await Task.Delay(20);
-            }
-        }
-    }
+    /// <summary>Expires a session on purpose (twin connection closed), until <paramref name="done"/>.</summary>
+    private static Task ExpireAsync(ZooKeeperClient client, Func<bool> done) =>
+        Coordination.Testing.ZooKeeperSessionFaults.ExpireSessionAsync(client, ZooKeeperEndpoint, done);
 }
