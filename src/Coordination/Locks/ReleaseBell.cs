@@ -28,10 +28,29 @@ internal sealed class ReleaseBell
         {
             if (_subscribed is null || _subscribed.IsFaulted || _subscribed.IsCanceled)
             {
-                _subscribed = redis.GetSubscriber().SubscribeAsync(RedisLockRecord.Channel(_prefix), (_, message) => Ring((string?)message));
+                _subscribed = SubscribeAsync(redis);
             }
 
             return _subscribed;
+        }
+    }
+
+    private async Task SubscribeAsync(IConnectionMultiplexer redis)
+    {
+        // Right after connecting, the subscription connection can still be coming up while the interactive one is
+        // ready (the multiplexer fails fast instead of queueing): retry briefly before calling Redis unusable.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (true)
+        {
+            try
+            {
+                await redis.GetSubscriber().SubscribeAsync(RedisLockRecord.Channel(_prefix), (_, message) => Ring((string?)message)).ConfigureAwait(false);
+                return;
+            }
+            catch (RedisConnectionException) when (DateTime.UtcNow < deadline && redis.IsConnected)
+            {
+                await Task.Delay(25).ConfigureAwait(false);
+            }
         }
     }
 
