@@ -285,6 +285,21 @@ internal sealed class JobLockEngine
         {
             var jobId = context.BackgroundJob.Id;
             Log.Lost(engine._logger, jobId, lockContext.Key);
+
+            // First the lock context's own token: callbacks run last-registered-first, so the linked source created
+            // before this registration would otherwise fire only after the job was already aborted below.
+            try
+            {
+                lockContext.Linked.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+            catch (AggregateException ex)
+            {
+                Log.LostStateChangeFailed(engine._logger, ex, jobId, lockContext.Key);
+            }
+
             try
             {
                 var message = $"lock '{lockContext.Key}' lost while the job ran (fencing token {lockContext.FencingToken})";
