@@ -823,11 +823,7 @@ public sealed class ZooKeeperClient : IAsyncDisposable
     {
         ZooKeeperPath.Validate(path, nameof(path));
         var server = Prefix(path);
-        return SendAsync(OpCode.Exists, path, w =>
-        {
-            w.WriteString(server);
-            w.WriteBool(watcher is not null);
-        }, (err, body) =>
+        return SendAsync(OpCode.Exists, path, PathAndWatch(server, watcher is not null), (err, body) =>
         {
             if (err == ZooKeeperErrorCode.NoNode)
             {
@@ -859,11 +855,7 @@ public sealed class ZooKeeperClient : IAsyncDisposable
     {
         ZooKeeperPath.Validate(path, nameof(path));
         var server = Prefix(path);
-        return SendAsync(OpCode.GetData, path, w =>
-        {
-            w.WriteString(server);
-            w.WriteBool(watcher is not null);
-        }, (err, body) =>
+        return SendAsync(OpCode.GetData, path, PathAndWatch(server, watcher is not null), (err, body) =>
         {
             if (err != ZooKeeperErrorCode.Ok)
             {
@@ -904,11 +896,7 @@ public sealed class ZooKeeperClient : IAsyncDisposable
     {
         ZooKeeperPath.Validate(path, nameof(path));
         var server = Prefix(path);
-        return SendAsync(OpCode.GetChildren2, path, w =>
-        {
-            w.WriteString(server);
-            w.WriteBool(watcher is not null);
-        }, (err, body) =>
+        return SendAsync(OpCode.GetChildren2, path, PathAndWatch(server, watcher is not null), (err, body) =>
         {
             if (err != ZooKeeperErrorCode.Ok)
             {
@@ -924,6 +912,41 @@ public sealed class ZooKeeperClient : IAsyncDisposable
             var children = r.ReadStringVector();
             return new ZooKeeperChildrenResult(children, r.ReadStat());
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Makes sure <paramref name="path"/> exists, creating it and any missing ancestors as empty persistent nodes.
+    /// Existing ancestors are never written to (so a restrictive ACL above the first missing node does not matter).
+    /// Returns the paths this call created, top-down; a node another client creates meanwhile is not an error.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> EnsurePathAsync(string path, IReadOnlyList<ZooKeeperAcl>? acl = null, CancellationToken cancellationToken = default)
+    {
+        ZooKeeperPath.Validate(path, nameof(path));
+        var missing = new Stack<string>();
+        for (var p = path; p != "/"; p = ZooKeeperPath.GetParent(p))
+        {
+            if (await ExistsAsync(p, null, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                break;
+            }
+
+            missing.Push(p);
+        }
+
+        var created = new List<string>(missing.Count);
+        while (missing.TryPop(out var p))
+        {
+            try
+            {
+                await CreateAsync(p, ReadOnlyMemory<byte>.Empty, CreateMode.Persistent, acl, cancellationToken: cancellationToken).ConfigureAwait(false);
+                created.Add(p);
+            }
+            catch (NodeExistsException)
+            {
+            }
+        }
+
+        return created;
     }
 
     /// <summary>Waits until the connected server has applied every update committed before the call (for read-after-write across clients).</summary>
@@ -1081,20 +1104,12 @@ public sealed class ZooKeeperClient : IAsyncDisposable
             await SendRemoveWatchesAsync(path, server, WatcherType.Any, cancellationToken).ConfigureAwait(false);
             if (_watches.Has(path, WatcherType.Data))
             {
-                await SendAsync(OpCode.Exists, path, w =>
-                {
-                    w.WriteString(server);
-                    w.WriteBool(true);
-                }, (_, _) => true, cancellationToken).ConfigureAwait(false);
+                await SendAsync(OpCode.Exists, path, PathAndWatch(server, true), (_, _) => true, cancellationToken).ConfigureAwait(false);
             }
 
             if (_watches.Has(path, WatcherType.Children))
             {
-                await SendAsync(OpCode.GetChildren2, path, w =>
-                {
-                    w.WriteString(server);
-                    w.WriteBool(true);
-                }, (_, _) => true, cancellationToken).ConfigureAwait(false);
+                await SendAsync(OpCode.GetChildren2, path, PathAndWatch(server, true), (_, _) => true, cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -1250,6 +1265,13 @@ public sealed class ZooKeeperClient : IAsyncDisposable
             return results;
         }, cancellationToken);
     }
+
+    /// <summary>The body of exists / getData / getChildren2: the server path and the watch flag.</summary>
+    private static Action<JuteWriter> PathAndWatch(string serverPath, bool watch) => w =>
+    {
+        w.WriteString(serverPath);
+        w.WriteBool(watch);
+    };
 
     private static void WriteMultiHeader(JuteWriter w, OpCode op)
     {

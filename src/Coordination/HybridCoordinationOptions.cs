@@ -49,4 +49,7 @@ public sealed class HybridCoordinationOptions
     /// Unsafe: two holders can overlap if Redis fails over or the session state was wrong. Off by default.
     /// </summary>
     public bool UnsafeAllowRedisOnlyFallback { get; set; }
+
+    /// <summary><paramref name="child"/> (e.g. <c>locks</c>) under <see cref="ZooKeeperRoot"/>.</summary>
+    internal string UnderRoot(string child) => (ZooKeeperRoot == "/" ? string.Empty : ZooKeeperRoot) + "/" + child;
 }

@@ -22,33 +22,11 @@ internal static class TestEnv
 
     public static string NewId() => Guid.NewGuid().ToString("N")[..10];
 
-    public static async Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Timed out waiting for: {what}");
-            }
+    public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
+        Coordination.Testing.Poll.UntilAsync(condition, timeout ?? TimeSpan.FromSeconds(30), what);
 
-            await Task.Delay(20);
-        }
-    }
-
-    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Timed out waiting for: {what}");
-            }
-
-            await Task.Delay(20);
-        }
-    }
+    public static Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null) =>
+        Coordination.Testing.Poll.UntilAsync(condition, timeout ?? TimeSpan.FromSeconds(30), what);
 
     public static int FreePort()
     {

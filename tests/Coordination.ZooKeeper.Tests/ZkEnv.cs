@@ -23,19 +23,8 @@ internal static class ZkEnv
         });
     }
 
-    public static async Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Timed out waiting for: {what}");
-            }
-
-            await Task.Delay(20);
-        }
-    }
+    public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
+        Coordination.Testing.Poll.UntilAsync(condition, timeout ?? TimeSpan.FromSeconds(20), what);
 
     /// <summary>Expires <paramref name="client"/>'s session on purpose.</summary>
     public static Task ExpireAsync(ZooKeeperClient client, string connectionString) =>

@@ -148,30 +148,7 @@ internal sealed class ZooKeeperConfigurationWriter(ConfigurationStore store) : I
         }
 
         // Create the missing parents (empty data: they only group keys), then the node.
-        var parent = ZooKeeperPath.GetParent(path);
-        var missing = new Stack<string>();
-        for (var p = parent; p != "/"; p = ZooKeeperPath.GetParent(p))
-        {
-            if (await zk.ExistsAsync(p, cancellationToken: ct).ConfigureAwait(false) is not null)
-            {
-                break;
-            }
-
-            missing.Push(p);
-        }
-
-        while (missing.TryPop(out var p))
-        {
-            try
-            {
-                await zk.CreateAsync(p, ReadOnlyMemory<byte>.Empty, CreateMode.Persistent, acl, cancellationToken: ct).ConfigureAwait(false);
-                touched.Add(p);
-            }
-            catch (NodeExistsException)
-            {
-            }
-        }
-
+        touched.AddRange(await zk.EnsurePathAsync(ZooKeeperPath.GetParent(path), acl, ct).ConfigureAwait(false));
         return (await zk.CreateAsync(path, data, CreateMode.Persistent, acl, cancellationToken: ct).ConfigureAwait(false)).Stat;
     }
 

@@ -288,7 +288,7 @@ internal sealed class ServiceRegistrationService : IHostedLifecycleService, IAsy
             {
                 try
                 {
-                    await DiscoveryPaths.EnsureAsync(zk, parent, cancellationToken).ConfigureAwait(false);
+                    await zk.EnsurePathAsync(parent, cancellationToken: cancellationToken).ConfigureAwait(false);
                     await zk.CreateAsync(_path, data, CreateMode.Ephemeral, cancellationToken: cancellationToken).ConfigureAwait(false);
                     break;
                 }

@@ -31,7 +31,7 @@ namespace Coordination.Locks;
 /// (fail closed) unless UnsafeAllowRedisOnlyFallback.
 /// </code>
 /// </remarks>
-internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable, IDisposable
+internal sealed class HybridLockProvider : QueuedLockProvider
 {
     private readonly HybridCoordinationOptions _options;
     private readonly CoordinationConnections _connections;
@@ -39,21 +39,17 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly bool _useRedis;
-    private readonly LockMode _mode;
     private readonly ReleaseBell _bell;
-    private readonly ConcurrentDictionary<LockHandle, byte> _active = new();
     private readonly RedisLockProvider? _fallback;
-    private readonly CancellationTokenSource _stop = new();
     private readonly string _locksRoot;
     private readonly ConcurrentDictionary<string, byte> _knownDirs = new(StringComparer.Ordinal);
 
     /// <summary>How long a lock is held before the watch on its own node is set.</summary>
     internal static readonly TimeSpan OwnNodeWatchDelay = TimeSpan.FromMilliseconds(50);
-    private Task? _watchdog;
     private long _suspendGeneration;
 
     public HybridLockProvider(HybridCoordinationOptions options, CoordinationConnections connections, CoordinationStatus status, ILoggerFactory? loggerFactory, TimeProvider? time, bool useRedis)
-        : base(options.MaxKeyLength, useRedis ? LockMode.Hybrid : LockMode.ZooKeeperOnly)
+        : base(options, useRedis ? LockMode.Hybrid : LockMode.ZooKeeperOnly, time ?? TimeProvider.System)
     {
         _options = options;
         _connections = connections;
@@ -61,9 +57,8 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
         _logger = loggerFactory?.CreateLogger<HybridLockProvider>() ?? (ILogger)NullLogger.Instance;
         _time = time ?? TimeProvider.System;
         _useRedis = useRedis;
-        _mode = useRedis ? LockMode.Hybrid : LockMode.ZooKeeperOnly;
         _bell = new ReleaseBell(options.RedisPrefix);
-        _locksRoot = (options.ZooKeeperRoot == "/" ? string.Empty : options.ZooKeeperRoot) + "/locks";
+        _locksRoot = options.UnderRoot("locks");
         if (useRedis && options.UnsafeAllowRedisOnlyFallback)
         {
             _fallback = new RedisLockProvider(options, connections, status, loggerFactory, time, _bell, isFallback: true);
@@ -71,10 +66,6 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
 
         connections.ZooKeeperStateChanged += OnZooKeeperStateChanged;
     }
-
-    internal int ActiveCount => _active.Count;
-
-    protected override void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
 
     private async ValueTask<IConnectionMultiplexer?> UsableRedisAsync(string key)
     {
@@ -131,14 +122,17 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
     protected override async ValueTask<LockHandle?> AcquireRemoteAsync(string key, TimeSpan? remaining, CancellationToken ct)
     {
         var ownerId = RedisLockRecord.NewOwnerId();
-        var record = RedisLockRecord.RecordKey(_options.RedisPrefix, key);
         var redis = await UsableRedisAsync(key).ConfigureAwait(false);
-        var gate = false;
+        GateReservation? gate = null;
         if (redis is not null)
         {
+            var record = RedisLockRecord.RecordKey(_options.RedisPrefix, key);
             try
             {
-                gate = await redis.GetDatabase().StringSetAsync(record, ownerId + ":{}", _options.RedisLease, When.NotExists).ConfigureAwait(false);
+                if (await redis.GetDatabase().StringSetAsync(record, ownerId + ":{}", _options.RedisLease, When.NotExists).ConfigureAwait(false))
+                {
+                    gate = new GateReservation(redis, record, ownerId);
+                }
             }
             catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
             {
@@ -146,13 +140,14 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
                 redis = null;
             }
 
-            if (!gate && redis is not null && remaining == TimeSpan.Zero)
+            if (gate is null && redis is not null && remaining == TimeSpan.Zero)
             {
-                CoordinationDiagnostics.Contentions.Add(1, CoordinationDiagnostics.ModeTag(_mode));
+                CoordinationDiagnostics.Contentions.Add(1, CoordinationDiagnostics.ModeTag(Mode));
                 return null;
             }
         }
 
+        LockHandle? handle = null;
         try
         {
             ZooKeeperClient zk;
@@ -171,38 +166,34 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
             }
             catch (Exception ex) when (ex is TimeoutException or ZooKeeperException or ObjectDisposedException)
             {
-                return await UnavailableAsync(key, remaining, ct, ex, redis, gate ? ownerId : null).ConfigureAwait(false);
+                return handle = await UnavailableAsync(key, remaining, ct, ex, redis, gate).ConfigureAwait(false);
             }
 
-            if (redis is not null && _status.Mode != CoordinationHealthMode.Normal)
-            {
-                MarkHealthy();
-            }
-            else if (redis is null && !_useRedis && _status.Mode != CoordinationHealthMode.Normal)
+            if (redis is not null || !_useRedis)
             {
                 MarkHealthy();
             }
 
             var dir = _locksRoot + "/" + LockKey.ToNodeName(key);
-            var result = await QueueAndWaitAsync(zk, key, dir, ownerId, remaining, ct, redis, gate).ConfigureAwait(false);
-            gate = false; // QueueAndWaitAsync owns the reservation from here
-            return result;
+            return handle = await QueueAndWaitAsync(zk, key, dir, ownerId, remaining, ct, redis, gate).ConfigureAwait(false);
         }
-        catch when (gate && redis is not null)
+        finally
         {
-            await GiveBackGateAsync(redis, record, ownerId).ConfigureAwait(false);
-            throw;
+            if (handle is null && gate is not null)
+            {
+                await gate.GiveBackAsync().ConfigureAwait(false);
+            }
         }
     }
 
-    private async ValueTask<LockHandle?> UnavailableAsync(string key, TimeSpan? remaining, CancellationToken ct, Exception ex, IConnectionMultiplexer? redis, string? gateOwner)
+    private async ValueTask<LockHandle?> UnavailableAsync(string key, TimeSpan? remaining, CancellationToken ct, Exception ex, IConnectionMultiplexer? fallbackRedis, GateReservation? gate)
     {
-        if (redis is not null && gateOwner is not null)
+        if (gate is not null)
         {
-            await GiveBackGateAsync(redis, RedisLockRecord.RecordKey(_options.RedisPrefix, key), gateOwner).ConfigureAwait(false);
+            await gate.GiveBackAsync().ConfigureAwait(false);
         }
 
-        if (_fallback is not null && redis is not null)
+        if (_fallback is not null && fallbackRedis is not null)
         {
             Log.UnsafeFallback(_logger, key);
             _status.Set(CoordinationHealthMode.UnsafeRedisOnly, "ZooKeeper is unavailable: UnsafeAllowRedisOnlyFallback grants Redis-only leases.");
@@ -210,24 +201,38 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
         }
 
         Log.ZooKeeperUnavailable(_logger, key, ex);
-        CoordinationDiagnostics.Unavailable.Add(1, CoordinationDiagnostics.ModeTag(_mode));
+        CoordinationDiagnostics.Unavailable.Add(1, CoordinationDiagnostics.ModeTag(Mode));
         _status.Set(CoordinationHealthMode.Unavailable, "ZooKeeper is unavailable: no lock is granted (fail closed).");
         throw new LockUnavailableException($"The lock '{key}' cannot be decided: ZooKeeper ({_options.ZooKeeper}) is unavailable ({ex.Message}). No lock was granted.", ex);
     }
 
-    private async Task GiveBackGateAsync(IConnectionMultiplexer redis, RedisKey record, string ownerId)
+    /// <summary>
+    /// The record taken at the Redis gate before this caller owns the key. It is given back (compare-and-delete)
+    /// on every path that does not end in ownership; giving back twice is harmless.
+    /// </summary>
+    private sealed class GateReservation(IConnectionMultiplexer redis, RedisKey record, string ownerId)
     {
-        try
+        private int _returned;
+
+        public async Task GiveBackAsync()
         {
-            await RedisLockRecord.CompareDeleteScript.EvaluateAsync(redis.GetDatabase(), new { record, owner = ownerId }).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
-        {
-            // The reservation expires with its lease.
+            if (Interlocked.Exchange(ref _returned, 1) != 0)
+            {
+                return;
+            }
+
+            try
+            {
+                await RedisLockRecord.CompareDeleteScript.EvaluateAsync(redis.GetDatabase(), new { record, owner = ownerId }).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+            {
+                // The reservation expires with its lease.
+            }
         }
     }
 
-    private async ValueTask<LockHandle?> QueueAndWaitAsync(ZooKeeperClient zk, string key, string dir, string ownerId, TimeSpan? remaining, CancellationToken ct, IConnectionMultiplexer? redis, bool gate)
+    private async ValueTask<LockHandle?> QueueAndWaitAsync(ZooKeeperClient zk, string key, string dir, string ownerId, TimeSpan? remaining, CancellationToken ct, IConnectionMultiplexer? redis, GateReservation? gate)
     {
         var record = RedisLockRecord.RecordKey(_options.RedisPrefix, key);
         ZooKeeperCreateResult node;
@@ -237,12 +242,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
         }
         catch (Exception ex) when (ex is ZooKeeperException and not NoAuthException || ex is TimeoutException)
         {
-            if (gate && redis is not null)
-            {
-                await GiveBackGateAsync(redis, record, ownerId).ConfigureAwait(false);
-            }
-
-            return await UnavailableAsync(key, remaining, ct, ex, null, null).ConfigureAwait(false);
+            return await UnavailableAsync(key, remaining, ct, ex, null, gate).ConfigureAwait(false);
         }
 
         var ownName = ZooKeeperPath.GetName(node.Path);
@@ -268,14 +268,13 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
 
                 if (waitedFrom == 0)
                 {
-                    CoordinationDiagnostics.Contentions.Add(1, CoordinationDiagnostics.ModeTag(_mode));
+                    CoordinationDiagnostics.Contentions.Add(1, CoordinationDiagnostics.ModeTag(Mode));
                     waitedFrom = Stopwatch.GetTimestamp();
                 }
 
-                if (gate && redis is not null)
+                if (gate is not null)
                 {
-                    gate = false;
-                    await GiveBackGateAsync(redis, record, ownerId).ConfigureAwait(false);
+                    await gate.GiveBackAsync().ConfigureAwait(false); // the record belongs to the owner
                 }
 
                 if (remaining == TimeSpan.Zero)
@@ -331,32 +330,28 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
         }
         catch (Exception ex) when (ex is ZooKeeperException and not NoAuthException)
         {
-            return await UnavailableAsync(key, remaining, ct, ex, null, null).ConfigureAwait(false);
+            return await UnavailableAsync(key, remaining, ct, ex, null, gate).ConfigureAwait(false);
         }
         finally
         {
             if (!granted)
             {
-                _ = DeleteNodeAsync(zk, node.Path, key);
-                if (gate && redis is not null)
-                {
-                    await GiveBackGateAsync(redis, record, ownerId).ConfigureAwait(false);
-                }
+                _ = DeleteNodeAsync(zk, node.Path, key); // the reservation is given back by the caller
             }
         }
 
         if (waitedFrom != 0)
         {
-            CoordinationDiagnostics.WaitDuration.Record(Stopwatch.GetElapsedTime(waitedFrom).TotalMilliseconds, CoordinationDiagnostics.ModeTag(_mode));
+            CoordinationDiagnostics.WaitDuration.Record(Stopwatch.GetElapsedTime(waitedFrom).TotalMilliseconds, CoordinationDiagnostics.ModeTag(Mode));
         }
 
         var acquiredAt = _time.GetUtcNow();
-        var handle = new LockHandle(key, node.Stat.Czxid, _mode, acquiredAt, ownerId, ReleaseAsync)
+        var handle = new LockHandle(key, node.Stat.Czxid, Mode, acquiredAt, ownerId, ReleaseAsync)
         {
             NodePath = node.Path,
             Session = zk,
         };
-        _active[handle] = 0;
+        Track(handle, renewLease: redis is not null);
         if (redis is not null)
         {
             handle.RedisValue = RedisLockRecord.Value(ownerId, key, handle.FencingToken, acquiredAt, node.Path);
@@ -369,12 +364,10 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
             {
                 MarkRedisDown(key, ex);
             }
-
-            EnsureWatchdog();
         }
 
         WatchOwnNode(zk, handle);
-        Log.LockAcquired(_logger, key, handle.FencingToken, _mode);
+        Log.LockAcquired(_logger, key, handle.FencingToken, Mode);
         return handle;
     }
 
@@ -418,7 +411,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
             {
                 // The server removed the empty container since we saw it, or the root is missing.
                 _knownDirs.TryRemove(dir, out _);
-                await EnsureDirAsync(zk, ZooKeeperPath.GetParent(dir), ct).ConfigureAwait(false);
+                await zk.EnsurePathAsync(ZooKeeperPath.GetParent(dir), cancellationToken: ct).ConfigureAwait(false);
             }
             catch (ConnectionLossException) when (attempt < 3)
             {
@@ -458,25 +451,6 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
         _knownDirs[dir] = 0;
     }
 
-    private async Task EnsureDirAsync(ZooKeeperClient zk, string dir, CancellationToken ct)
-    {
-        var parts = dir.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        var path = string.Empty;
-        for (var i = 0; i < parts.Length; i++)
-        {
-            path += "/" + parts[i];
-            try
-            {
-                var mode = CreateMode.Persistent;
-                CoordinationDiagnostics.ZooKeeperWrites.Add(1);
-                await zk.CreateAsync(path, ReadOnlyMemory<byte>.Empty, mode, cancellationToken: ct).ConfigureAwait(false);
-            }
-            catch (NodeExistsException)
-            {
-            }
-        }
-    }
-
     private void WatchOwnNode(ZooKeeperClient zk, LockHandle handle)
     {
         var path = handle.NodePath!;
@@ -489,7 +463,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
                 // Deferred: most locks are held briefly, and a watch request ahead of the release's delete would
                 // delay it. A node deleted meanwhile is reported when the watch is set (exists returns null);
                 // session loss is reported by the state handler regardless.
-                await Task.Delay(OwnNodeWatchDelay, _time, _stop.Token).ConfigureAwait(false);
+                await Task.Delay(OwnNodeWatchDelay, _time, Stopping).ConfigureAwait(false);
                 if (handle.IsReleased || handle.IsLost)
                 {
                     return;
@@ -544,7 +518,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
             case ZooKeeperState.Expired:
             case ZooKeeperState.Closed:
             case ZooKeeperState.AuthFailed:
-                foreach (var h in _active.Keys.Where(h => ReferenceEquals(h.Session, zk)))
+                foreach (var h in Active.Keys.Where(h => ReferenceEquals(h.Session, zk)))
                 {
                     Lose(h, $"the ZooKeeper session is {e.Current}");
                 }
@@ -565,7 +539,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
     {
         try
         {
-            await Task.Delay(delay, _time, _stop.Token).ConfigureAwait(false);
+            await Task.Delay(delay, _time, Stopping).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -574,74 +548,48 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
 
         if (Interlocked.Read(ref _suspendGeneration) == generation && zk.State != ZooKeeperState.Connected)
         {
-            foreach (var h in _active.Keys.Where(h => ReferenceEquals(h.Session, zk)))
+            foreach (var h in Active.Keys.Where(h => ReferenceEquals(h.Session, zk)))
             {
                 Lose(h, $"the ZooKeeper connection was suspended longer than half the session timeout ({zk.NegotiatedSessionTimeout / 2})");
             }
         }
     }
 
-    private void EnsureWatchdog()
+    /// <summary>Hybrid watchdog tick: re-assert each Redis record (extend, or re-create after a flush); ZooKeeper decides.</summary>
+    protected override async Task RenewLeasesAsync(IReadOnlyList<LockHandle> handles)
     {
-        if (_watchdog is null)
+        var withRecord = handles.Where(h => h.RedisValue is not null).ToList();
+        if (withRecord.Count == 0 || await UsableRedisAsync(withRecord[0].Key).ConfigureAwait(false) is not { } redis)
         {
-            lock (_active)
-            {
-                _watchdog ??= Task.Run(WatchdogAsync);
-            }
+            return;
         }
-    }
 
-    private async Task WatchdogAsync()
-    {
-        using var timer = new PeriodicTimer(_options.RedisLease / 3, _time);
-        try
+        var db = redis.GetDatabase();
+        var lease = (long)_options.RedisLease.TotalMilliseconds;
+        foreach (var h in withRecord)
         {
-            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            try
             {
-                var handles = _active.Keys.Where(h => h.RedisValue is not null && !h.IsReleased).ToList();
-                if (handles.Count == 0)
+                await RedisLockRecord.ReassertScript.EvaluateAsync(db, new
                 {
-                    continue;
-                }
-
-                var redis = await UsableRedisAsync(handles[0].Key).ConfigureAwait(false);
-                if (redis is null)
-                {
-                    continue;
-                }
-
-                var db = redis.GetDatabase();
-                var lease = (long)_options.RedisLease.TotalMilliseconds;
-                foreach (var h in handles)
-                {
-                    try
-                    {
-                        await RedisLockRecord.ReassertScript.EvaluateAsync(db, new
-                        {
-                            record = RedisLockRecord.RecordKey(_options.RedisPrefix, h.Key),
-                            value = h.RedisValue,
-                            owner = h.OwnerId,
-                            lease,
-                        }).ConfigureAwait(false);
-                    }
-                    catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
-                    {
-                        Log.LeaseExtendFailed(_logger, h.Key, ex);
-                        MarkRedisDown(h.Key, ex);
-                        break;
-                    }
-                }
+                    record = RedisLockRecord.RecordKey(_options.RedisPrefix, h.Key),
+                    value = h.RedisValue,
+                    owner = h.OwnerId,
+                    lease,
+                }).ConfigureAwait(false);
             }
-        }
-        catch (OperationCanceledException)
-        {
+            catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+            {
+                Log.LeaseExtendFailed(_logger, h.Key, ex);
+                MarkRedisDown(h.Key, ex);
+                return;
+            }
         }
     }
 
     private async ValueTask ReleaseAsync(LockHandle handle)
     {
-        _active.TryRemove(handle, out _);
+        Untrack(handle);
         var zk = (ZooKeeperClient)handle.Session!;
 
         // ZooKeeper first: the next waiter's watch fires on this delete. The Redis record and the bell follow, so a
@@ -656,13 +604,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
         {
             try
             {
-                _ = RedisLockRecord.ReleaseScript.EvaluateAsync(redis.GetDatabase(), new
-                {
-                    record = RedisLockRecord.RecordKey(_options.RedisPrefix, handle.Key),
-                    owner = handle.OwnerId,
-                    channel = _options.RedisPrefix + "released",
-                    key = handle.Key,
-                }, flags: CommandFlags.FireAndForget);
+                _ = RedisLockRecord.ReleaseAsync(redis.GetDatabase(), _options.RedisPrefix, handle, CommandFlags.FireAndForget);
             }
             catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
             {
@@ -702,7 +644,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
 
                 try
                 {
-                    await Task.Delay(TimeSpan.FromMilliseconds(50 * (attempt + 1)), _stop.Token).ConfigureAwait(false);
+                    await Task.Delay(TimeSpan.FromMilliseconds(50 * (attempt + 1)), Stopping).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -712,31 +654,12 @@ internal sealed class HybridLockProvider : QueuedLockProvider, IAsyncDisposable,
         }
     }
 
-    public void Dispose()
-    {
-        // Containers disposed synchronously still release locks and close the session (bounded, never hangs).
-        _ = DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
-    }
-
-    public async ValueTask DisposeAsync()
+    protected override async ValueTask DisposeCoreAsync()
     {
         _connections.ZooKeeperStateChanged -= OnZooKeeperStateChanged;
-        foreach (var h in _active.Keys.ToList())
-        {
-            await h.DisposeAsync().ConfigureAwait(false);
-        }
-
-        await _stop.CancelAsync().ConfigureAwait(false);
-        if (_watchdog is { } w)
-        {
-            await w.ConfigureAwait(false);
-        }
-
         if (_fallback is not null)
         {
             await _fallback.DisposeAsync().ConfigureAwait(false);
         }
-
-        _stop.Dispose();
     }
 }

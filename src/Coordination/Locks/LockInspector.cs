@@ -20,7 +20,7 @@ internal sealed class LockInspector(CoordinationConnections connections) : ILock
         }
 
         var zk = await connections.GetConnectedZooKeeperAsync(o.ConnectTimeout, cancellationToken).ConfigureAwait(false);
-        var root = (o.ZooKeeperRoot == "/" ? string.Empty : o.ZooKeeperRoot) + "/locks";
+        var root = o.UnderRoot("locks");
         IReadOnlyList<string> dirs;
         try
         {
@@ -31,42 +31,38 @@ internal sealed class LockInspector(CoordinationConnections connections) : ILock
             return [];
         }
 
-        var result = new List<HeldLockInfo>();
-        foreach (var dir in dirs.Order(StringComparer.Ordinal))
+        // The directories are read concurrently (pipelined on the session), not one round trip after another.
+        var held = await Task.WhenAll(dirs.Order(StringComparer.Ordinal).Select(dir => InspectAsync(zk, root, dir, records, cancellationToken))).ConfigureAwait(false);
+        return [.. held.OfType<HeldLockInfo>().Take(limit)];
+    }
+
+    private static async Task<HeldLockInfo?> InspectAsync(ZooKeeperClient zk, string root, string dir, Dictionary<string, HeldLockInfo> records, CancellationToken ct)
+    {
+        IReadOnlyList<string> nodes;
+        try
         {
-            if (result.Count >= limit)
-            {
-                break;
-            }
-
-            IReadOnlyList<string> nodes;
-            try
-            {
-                nodes = (await zk.GetChildrenAsync(root + "/" + dir, null, cancellationToken).ConfigureAwait(false)).Children;
-            }
-            catch (NoNodeException)
-            {
-                continue;
-            }
-
-            if (nodes.Count == 0)
-            {
-                continue;
-            }
-
-            var owner = nodes.OrderBy(n => n[^10..], StringComparer.Ordinal).First();
-            var stat = await zk.ExistsAsync(root + "/" + dir + "/" + owner, null, cancellationToken).ConfigureAwait(false);
-            if (stat is null)
-            {
-                continue;
-            }
-
-            var key = LockKey.FromNodeName(dir);
-            records.TryGetValue(key, out var meta);
-            result.Add(new HeldLockInfo(key, stat.Czxid, meta?.Holder, meta?.AcquiredAt ?? DateTimeOffset.FromUnixTimeMilliseconds(stat.Ctime), nodes.Count - 1, "zookeeper"));
+            nodes = (await zk.GetChildrenAsync(root + "/" + dir, null, ct).ConfigureAwait(false)).Children;
+        }
+        catch (NoNodeException)
+        {
+            return null;
         }
 
-        return result;
+        if (nodes.Count == 0)
+        {
+            return null;
+        }
+
+        var owner = nodes.OrderBy(n => n[^10..], StringComparer.Ordinal).First();
+        var stat = await zk.ExistsAsync(root + "/" + dir + "/" + owner, null, ct).ConfigureAwait(false);
+        if (stat is null)
+        {
+            return null;
+        }
+
+        var key = LockKey.FromNodeName(dir);
+        records.TryGetValue(key, out var meta);
+        return new HeldLockInfo(key, stat.Czxid, meta?.Holder, meta?.AcquiredAt ?? DateTimeOffset.FromUnixTimeMilliseconds(stat.Ctime), nodes.Count - 1, "zookeeper");
     }
 
     private async Task<Dictionary<string, HeldLockInfo>> ReadRedisRecordsAsync(int limit, CancellationToken ct)
@@ -89,19 +85,26 @@ internal sealed class LockInspector(CoordinationConnections connections) : ILock
                     continue;
                 }
 
+                var keys = new List<RedisKey>();
                 await foreach (var k in server.KeysAsync(pattern: GlobEscape(prefix) + "*", pageSize: 250).WithCancellation(ct).ConfigureAwait(false))
                 {
-                    var value = (string?)await redis.GetDatabase().StringGetAsync(k).ConfigureAwait(false);
-                    if (value is null || value.Length < 33)
-                    {
-                        continue;
-                    }
-
-                    var key = ((string)k!)[prefix.Length..];
-                    result[key] = Parse(key, value[33..]);
-                    if (result.Count >= limit * 4)
+                    keys.Add(k);
+                    if (keys.Count >= limit * 4)
                     {
                         break;
+                    }
+                }
+
+                // Pipelined GETs (one round trip's wait for all records, and no cross-slot MGET on a cluster).
+                var db = redis.GetDatabase();
+                var values = await Task.WhenAll(keys.Select(k => db.StringGetAsync(k))).ConfigureAwait(false);
+                for (var i = 0; i < keys.Count; i++)
+                {
+                    var value = (string?)values[i];
+                    if (value is { Length: >= 33 })
+                    {
+                        var key = ((string)keys[i]!)[prefix.Length..];
+                        result[key] = Parse(key, value[33..]);
                     }
                 }
             }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Coordination.Diagnostics;
 using Coordination.Keys;
@@ -6,24 +7,38 @@ namespace Coordination.Locks;
 
 /// <summary>
 /// The part every remote mode shares: validation, the per-process FIFO queue (one remote contender per key and
-/// process), the acquire activity and metrics. Subclasses implement the remote protocol for the time that is left.
+/// process), the acquire activity and metrics, the set of granted handles with the lease watchdog that runs every
+/// third of <see cref="HybridCoordinationOptions.RedisLease"/> while any is held, and disposal (held locks are
+/// released). Subclasses implement the remote protocol for the time that is left and what a watchdog tick does.
 /// </summary>
-internal abstract class QueuedLockProvider(int maxKeyLength, LockMode mode) : IDistributedLockProvider
+internal abstract class QueuedLockProvider(HybridCoordinationOptions options, LockMode mode, TimeProvider time)
+    : IDistributedLockProvider, IAsyncDisposable, IDisposable
 {
     private readonly LocalLockQueue _local = new();
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _watchdog;
 
     internal LocalLockQueue LocalQueue => _local;
 
+    /// <summary>Granted, not yet released handles.</summary>
+    protected ConcurrentDictionary<LockHandle, byte> Active { get; } = new();
+
+    /// <summary>The mode of the locks this provider grants.</summary>
+    protected LockMode Mode => mode;
+
+    /// <summary>Fires when the provider is disposed; background waits stop on it.</summary>
+    protected CancellationToken Stopping => _stop.Token;
+
     public async ValueTask<IDistributedLockHandle?> TryAcquireAsync(string key, TimeSpan timeout = default, CancellationToken cancellationToken = default)
     {
-        LockKey.Validate(key, maxKeyLength);
+        LockKey.Validate(key, options.MaxKeyLength);
         LockTimeouts.Validate(timeout);
         return await AcquireCoreAsync(key, LockTimeouts.Normalize(timeout), cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask<IDistributedLockHandle> AcquireAsync(string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        LockKey.Validate(key, maxKeyLength);
+        LockKey.Validate(key, options.MaxKeyLength);
         LockTimeouts.Validate(timeout);
         var handle = await AcquireCoreAsync(key, LockTimeouts.Normalize(timeout), cancellationToken).ConfigureAwait(false);
         return handle ?? throw LockTimeouts.TimedOut(key, timeout);
@@ -32,7 +47,47 @@ internal abstract class QueuedLockProvider(int maxKeyLength, LockMode mode) : ID
     /// <summary>Acquires remotely within <paramref name="remaining"/> (null = no limit, zero = try once); null when not granted.</summary>
     protected abstract ValueTask<LockHandle?> AcquireRemoteAsync(string key, TimeSpan? remaining, CancellationToken cancellationToken);
 
-    protected abstract void ThrowIfDisposed();
+    /// <summary>One watchdog tick over the handles still held.</summary>
+    protected abstract Task RenewLeasesAsync(IReadOnlyList<LockHandle> handles);
+
+    /// <summary>Disposal after every held lock was released and the watchdog stopped.</summary>
+    protected virtual ValueTask DisposeCoreAsync() => ValueTask.CompletedTask;
+
+    protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
+
+    /// <summary>Records a granted handle; <paramref name="renewLease"/> starts the watchdog if it is not running.</summary>
+    protected void Track(LockHandle handle, bool renewLease)
+    {
+        Active[handle] = 0;
+        if (renewLease && _watchdog is null)
+        {
+            lock (Active)
+            {
+                _watchdog ??= Task.Run(WatchdogAsync);
+            }
+        }
+    }
+
+    protected void Untrack(LockHandle handle) => Active.TryRemove(handle, out _);
+
+    private async Task WatchdogAsync()
+    {
+        using var timer = new PeriodicTimer(options.RedisLease / 3, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                var held = Active.Keys.Where(h => !h.IsReleased).ToList();
+                if (held.Count > 0)
+                {
+                    await RenewLeasesAsync(held).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
 
     private async ValueTask<IDistributedLockHandle?> AcquireCoreAsync(string key, TimeSpan? timeout, CancellationToken ct)
     {
@@ -76,5 +131,32 @@ internal abstract class QueuedLockProvider(int maxKeyLength, LockMode mode) : ID
             releaser.Dispose();
             throw;
         }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        foreach (var h in Active.Keys.ToList())
+        {
+            await h.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_watchdog is { } w)
+        {
+            await w.ConfigureAwait(false);
+        }
+
+        await DisposeCoreAsync().ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        // Containers disposed synchronously still release locks and close the session (bounded, never hangs).
+        _ = DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
     }
 }

@@ -19,7 +19,7 @@ namespace Coordination.Locks;
 /// ZooKeeper: a Redis failover or a holder paused longer than the lease can let two holders overlap, and
 /// waiters are not served in FIFO order.
 /// </remarks>
-internal sealed class RedisLockProvider : QueuedLockProvider, IAsyncDisposable, IDisposable
+internal sealed class RedisLockProvider : QueuedLockProvider
 {
     private readonly HybridCoordinationOptions _options;
     private readonly CoordinationConnections _connections;
@@ -28,12 +28,9 @@ internal sealed class RedisLockProvider : QueuedLockProvider, IAsyncDisposable, 
     private readonly TimeProvider _time;
     private readonly ReleaseBell _bell;
     private readonly bool _isFallback;
-    private readonly ConcurrentDictionary<LockHandle, byte> _active = new();
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _watchdog;
 
     public RedisLockProvider(HybridCoordinationOptions options, CoordinationConnections connections, CoordinationStatus status, ILoggerFactory? loggerFactory, TimeProvider? time, ReleaseBell? bell = null, bool isFallback = false)
-        : base(options.MaxKeyLength, LockMode.RedisOnly)
+        : base(options, LockMode.RedisOnly, time ?? TimeProvider.System)
     {
         _options = options;
         _connections = connections;
@@ -44,15 +41,13 @@ internal sealed class RedisLockProvider : QueuedLockProvider, IAsyncDisposable, 
         _isFallback = isFallback;
     }
 
-    protected override void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
-
     protected override ValueTask<LockHandle?> AcquireRemoteAsync(string key, TimeSpan? remaining, CancellationToken cancellationToken) =>
         AcquireDirectAsync(key, remaining, cancellationToken);
 
     /// <summary>Acquires without the local queue (the hybrid provider already holds its own).</summary>
     internal async ValueTask<LockHandle?> AcquireDirectAsync(string key, TimeSpan? remaining, CancellationToken ct)
     {
-        ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
+        ThrowIfDisposed();
         IConnectionMultiplexer redis;
         try
         {
@@ -118,8 +113,7 @@ internal sealed class RedisLockProvider : QueuedLockProvider, IAsyncDisposable, 
 
                     var mode = _isFallback ? LockMode.Hybrid : LockMode.RedisOnly;
                     var handle = new LockHandle(key, result, mode, acquiredAt, ownerId, ReleaseAsync) { RedisValue = value };
-                    _active[handle] = 0;
-                    EnsureWatchdog();
+                    Track(handle, renewLease: true);
                     Log.LockAcquired(_logger, key, result, LockMode.RedisOnly);
                     return handle;
                 }
@@ -166,67 +160,47 @@ internal sealed class RedisLockProvider : QueuedLockProvider, IAsyncDisposable, 
         return new LockUnavailableException($"The lock '{key}' cannot be decided: Redis ({_options.Redis}) is unavailable ({ex.Message}). No lock was granted.", ex);
     }
 
-    private void EnsureWatchdog()
+    /// <summary>Redis-only watchdog tick: extend each lease that is still ours; one that is not is lost.</summary>
+    protected override async Task RenewLeasesAsync(IReadOnlyList<LockHandle> handles)
     {
-        if (_watchdog is null)
+        var redis = _connections.RedisIfCreated;
+        foreach (var h in handles.Where(h => !h.IsLost))
         {
-            lock (_active)
+            try
             {
-                _watchdog ??= Task.Run(WatchdogAsync);
-            }
-        }
-    }
-
-    private async Task WatchdogAsync()
-    {
-        using var timer = new PeriodicTimer(_options.RedisLease / 3, _time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
-            {
-                var redis = _connections.RedisIfCreated;
-                foreach (var h in _active.Keys.Where(h => !h.IsReleased && !h.IsLost).ToList())
+                if (redis is null)
                 {
-                    try
-                    {
-                        if (redis is null)
-                        {
-                            throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "No Redis connection.");
-                        }
+                    throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "No Redis connection.");
+                }
 
-                        var ok = (long)await RedisLockRecord.ExtendScript.EvaluateAsync(redis.GetDatabase(), new
-                        {
-                            record = RedisLockRecord.RecordKey(_options.RedisPrefix, h.Key),
-                            owner = h.OwnerId,
-                            lease = (long)_options.RedisLease.TotalMilliseconds,
-                        }).ConfigureAwait(false);
-                        if (ok == 0)
-                        {
-                            Log.LockLost(_logger, h.Key, h.FencingToken, "its Redis lease expired or was taken over");
-                            h.MarkLost();
-                        }
-                    }
-                    catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
-                    {
-                        Log.LeaseExtendFailed(_logger, h.Key, ex);
-                        if (_time.GetUtcNow() - h.AcquiredAt > _options.RedisLease / 2)
-                        {
-                            // We cannot prove the lease is still ours; it may run out before Redis is back.
-                            Log.LockLost(_logger, h.Key, h.FencingToken, "its Redis lease could not be extended");
-                            h.MarkLost();
-                        }
-                    }
+                var ok = (long)await RedisLockRecord.ExtendScript.EvaluateAsync(redis.GetDatabase(), new
+                {
+                    record = RedisLockRecord.RecordKey(_options.RedisPrefix, h.Key),
+                    owner = h.OwnerId,
+                    lease = (long)_options.RedisLease.TotalMilliseconds,
+                }).ConfigureAwait(false);
+                if (ok == 0)
+                {
+                    Log.LockLost(_logger, h.Key, h.FencingToken, "its Redis lease expired or was taken over");
+                    h.MarkLost();
                 }
             }
-        }
-        catch (OperationCanceledException)
-        {
+            catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+            {
+                Log.LeaseExtendFailed(_logger, h.Key, ex);
+                if (_time.GetUtcNow() - h.AcquiredAt > _options.RedisLease / 2)
+                {
+                    // We cannot prove the lease is still ours; it may run out before Redis is back.
+                    Log.LockLost(_logger, h.Key, h.FencingToken, "its Redis lease could not be extended");
+                    h.MarkLost();
+                }
+            }
         }
     }
 
     private async ValueTask ReleaseAsync(LockHandle handle)
     {
-        _active.TryRemove(handle, out _);
+        Untrack(handle);
         var redis = _connections.RedisIfCreated;
         if (redis is null)
         {
@@ -235,40 +209,12 @@ internal sealed class RedisLockProvider : QueuedLockProvider, IAsyncDisposable, 
 
         try
         {
-            await RedisLockRecord.ReleaseScript.EvaluateAsync(redis.GetDatabase(), new
-            {
-                record = RedisLockRecord.RecordKey(_options.RedisPrefix, handle.Key),
-                owner = handle.OwnerId,
-                channel = _options.RedisPrefix + "released",
-                key = handle.Key,
-            }).ConfigureAwait(false);
+            await RedisLockRecord.ReleaseAsync(redis.GetDatabase(), _options.RedisPrefix, handle).ConfigureAwait(false);
             Log.LockReleased(_logger, handle.Key, handle.FencingToken);
         }
         catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
         {
             Log.ReleaseFailed(_logger, handle.Key, ex);
         }
-    }
-
-    public void Dispose()
-    {
-        // Containers disposed synchronously still release locks and close the session (bounded, never hangs).
-        _ = DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var h in _active.Keys.ToList())
-        {
-            await h.DisposeAsync().ConfigureAwait(false);
-        }
-
-        await _stop.CancelAsync().ConfigureAwait(false);
-        if (_watchdog is { } w)
-        {
-            await w.ConfigureAwait(false);
-        }
-
-        _stop.Dispose();
     }
 }

@@ -43,7 +43,19 @@ internal static class RedisLockRecord
 
     public static RedisKey FenceKey(string prefix, string key) => prefix + "fence:" + key;
 
-    public static RedisChannel Channel(string prefix) => RedisChannel.Literal(prefix + "released");
+    public static RedisChannel Channel(string prefix) => RedisChannel.Literal(ChannelName(prefix));
+
+    private static string ChannelName(string prefix) => prefix + "released";
+
+    /// <summary>Deletes the handle's record if it is still its own, then rings the bell for its key.</summary>
+    public static Task ReleaseAsync(IDatabase db, string prefix, LockHandle handle, CommandFlags flags = CommandFlags.None) =>
+        ReleaseScript.EvaluateAsync(db, new
+        {
+            record = RecordKey(prefix, handle.Key),
+            owner = handle.OwnerId,
+            channel = ChannelName(prefix),
+            key = handle.Key,
+        }, flags: flags);
 
     public static string NewOwnerId() => Guid.NewGuid().ToString("N");
 

@@ -6,17 +6,5 @@ internal static class Poll
     /// <summary>Generous, because build machines can be heavily loaded; passing tests never wait this long.</summary>
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
-    public static async Task UntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Deadline;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Gave up waiting until {what}.");
-            }
-
-            await Task.Delay(5);
-        }
-    }
+    public static Task UntilAsync(Func<bool> condition, string what) => Coordination.Testing.Poll.UntilAsync(condition, Deadline, what);
 }

@@ -7,15 +7,13 @@ public static class Poll
     /// <summary>Polls <paramref name="condition"/> until it holds or the deadline passes (then fails with <paramref name="what"/>).</summary>
     public static async Task UntilAsync(Func<bool> condition, string what, Func<string>? detail = null)
     {
-        var deadline = DateTime.UtcNow + Deadline;
-        while (!condition())
+        try
         {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"Timed out waiting for {what}. {detail?.Invoke()}");
-            }
-
-            await Task.Delay(20);
+            await Coordination.Testing.Poll.UntilAsync(condition, Deadline, what);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"Timed out waiting for {what}. {detail?.Invoke()}");
         }
     }
 

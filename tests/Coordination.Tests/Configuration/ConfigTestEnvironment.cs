@@ -93,17 +93,6 @@ internal static class ConfigTestEnvironment
         }
     }
 
-    public static async Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Timed out waiting for: {what}");
-            }
-
-            await Task.Delay(10);
-        }
-    }
+    public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
+        Coordination.Testing.Poll.UntilAsync(condition, timeout ?? TimeSpan.FromSeconds(20), what);
 }
