@@ -82,7 +82,15 @@ public sealed class HybridBehaviourTests : IAsyncLifetime
             await TestEnv.UntilAsync(async () => (await zk.GetChildrenAsync(Dir(key))).Children.Count == expected, $"waiter {i} queued");
         }
 
-        var before = nodes.Select(n => n.Connections.GetZooKeeper().RequestsSent).ToArray();
+        // A waiter shows up in the queue before it has set its watch: let every waiter finish parking first.
+        long[] Sent() => nodes.Select(n => n.Connections.GetZooKeeper().RequestsSent).ToArray();
+        await TestEnv.UntilAsync(async () =>
+        {
+            var first = Sent();
+            await Task.Delay(200);
+            return first.SequenceEqual(Sent());
+        }, "every waiter parked");
+        var before = Sent();
         await Task.Delay(1500); // waiting costs no requests: nobody polls
         var after = nodes.Select(n => n.Connections.GetZooKeeper().RequestsSent).ToArray();
         Assert.Equal(before, after);
