@@ -59,6 +59,7 @@ public sealed class ZooKeeperClient : IAsyncDisposable
     private long _requestsSent;
     private int _negotiatedTimeoutMs;
     private bool _chrootChecked;
+    private bool _closing; // DisposeAsync began: the server closing the socket is expected, not a loss
 
     /// <summary>Creates the client and starts connecting in the background.</summary>
     /// <exception cref="ArgumentException">The options are invalid (the message names the option).</exception>
@@ -144,6 +145,13 @@ public sealed class ZooKeeperClient : IAsyncDisposable
     /// </summary>
     public long LastHeardFromServer => _connection?.LastReceived ?? 0;
 
+    /// <summary>
+    /// <see cref="Stopwatch"/> timestamp at which the newest request the server answered was sent (pings included),
+    /// 0 before the first connection. The server heard from this session no earlier, so it cannot expire the session
+    /// before this moment plus <see cref="NegotiatedSessionTimeout"/>: the reference for a safe lost-lock bound.
+    /// </summary>
+    public long LastAcknowledgedSend => _connection?.LastAcknowledgedSend ?? 0;
+
     /// <summary>Waits until the client is connected.</summary>
     /// <exception cref="TimeoutException">Not connected within <paramref name="timeout"/>.</exception>
     /// <exception cref="SessionExpiredException">The session expired.</exception>
@@ -217,6 +225,11 @@ public sealed class ZooKeeperClient : IAsyncDisposable
             }
             catch (Exception ex)
             {
+                if (IsClosing)
+                {
+                    return;
+                }
+
                 Log.ConnectFailed(_logger, $"{host}:{port}", ex);
                 if (++failures % _hosts.Length == 0)
                 {
@@ -274,7 +287,7 @@ public sealed class ZooKeeperClient : IAsyncDisposable
             TaskCompletionSource signal;
             lock (_stateGate)
             {
-                if (_state is ZooKeeperState.Closed or ZooKeeperState.AuthFailed)
+                if (_closing || _state is ZooKeeperState.Closed or ZooKeeperState.AuthFailed)
                 {
                     conn.Close(null);
                     return;
@@ -292,9 +305,9 @@ public sealed class ZooKeeperClient : IAsyncDisposable
             await pingLoop.ConfigureAwait(false);
             lock (_stateGate)
             {
-                if (_state != ZooKeeperState.Connected)
+                if (_state != ZooKeeperState.Connected || _closing)
                 {
-                    return; // closed or auth failed while connected
+                    return; // closed, closing (the server ends the connection after closeSession) or auth failed
                 }
 
                 _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -308,10 +321,12 @@ public sealed class ZooKeeperClient : IAsyncDisposable
     private async Task PingLoopAsync(Connection conn, CancellationToken ct)
     {
         var timeout = conn.NegotiatedTimeoutMs;
-        var interval = TimeSpan.FromMilliseconds(Math.Max(50, timeout / 3));
+        // An idle session is pinged every quarter of the timeout, checked every twelfth: the newest acknowledged send
+        // is then never older than a third of the timeout while connected, which the lost-lock bound relies on.
+        var interval = TimeSpan.FromMilliseconds(Math.Max(50, timeout / 4));
         var readTimeoutTicks = (long)(timeout * 2 / 3.0 / 1000 * Stopwatch.Frequency);
         var opTimeoutTicks = (long)(_options.OperationTimeout.TotalSeconds * Stopwatch.Frequency);
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(25, timeout / 6)));
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(25, timeout / 12)));
         try
         {
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
@@ -325,7 +340,7 @@ public sealed class ZooKeeperClient : IAsyncDisposable
 
                 if (Stopwatch.GetElapsedTime(conn.LastSent, now) >= interval || Stopwatch.GetElapsedTime(conn.LastReceived, now) >= interval)
                 {
-                    conn.TrySendRaw(RawFrame(Xids.Ping, OpCode.Ping, null));
+                    conn.TrySendPing(RawFrame(Xids.Ping, OpCode.Ping, null));
                 }
 
                 conn.ExpireOld(opTimeoutTicks);
@@ -431,11 +446,22 @@ public sealed class ZooKeeperClient : IAsyncDisposable
         }
     }
 
+    private bool IsClosing
+    {
+        get
+        {
+            lock (_stateGate)
+            {
+                return _closing;
+            }
+        }
+    }
+
     private void OnExpired()
     {
         lock (_stateGate)
         {
-            if (_state is ZooKeeperState.Closed or ZooKeeperState.Expired)
+            if (_closing || _state is ZooKeeperState.Closed or ZooKeeperState.Expired)
             {
                 return;
             }
@@ -460,7 +486,9 @@ public sealed class ZooKeeperClient : IAsyncDisposable
         lock (_stateGate)
         {
             previous = _state;
-            if (previous == next)
+            // Closed is final; Expired and AuthFailed only lead to Closed.
+            if (previous == next || previous == ZooKeeperState.Closed
+                || (previous is ZooKeeperState.Expired or ZooKeeperState.AuthFailed && next != ZooKeeperState.Closed))
             {
                 return;
             }
@@ -511,6 +539,8 @@ public sealed class ZooKeeperClient : IAsyncDisposable
             }
 
             case Xids.Ping:
+                conn.AcknowledgePing();
+                return;
             case Xids.SetWatches:
                 return;
             case Xids.Auth:
@@ -547,7 +577,11 @@ public sealed class ZooKeeperClient : IAsyncDisposable
         }
 
         var request = conn.TakePending(xid);
-        request?.Complete(err, frame[16..]);
+        if (request is not null)
+        {
+            conn.Acknowledge(request.SentAt);
+            request.Complete(err, frame[16..]);
+        }
     }
 
     // ---------------------------------------------------------------- plumbing
@@ -1288,11 +1322,12 @@ public sealed class ZooKeeperClient : IAsyncDisposable
         lock (_stateGate)
         {
             before = _state;
-            if (before == ZooKeeperState.Closed)
+            if (before == ZooKeeperState.Closed || _closing)
             {
                 return;
             }
 
+            _closing = true;
             conn = _connection;
         }
 

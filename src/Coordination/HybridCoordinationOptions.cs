@@ -38,6 +38,13 @@ public sealed class HybridCoordinationOptions
     /// </summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long no ZooKeeper server may have answered before lock requests stop waiting for the session and fail at
+    /// once with <c>LockUnavailableException</c> (fail closed, fast). A shorter blip, such as a ZooKeeper leader
+    /// failover, is waited out. Default 2 s.
+    /// </summary>
+    public TimeSpan ZooKeeperUnavailableAfter { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Lease of the Redis lock record; the watchdog extends it every third of the lease while the lock is held. Default 30 s.</summary>
     public TimeSpan RedisLease { get; set; } = TimeSpan.FromSeconds(30);
 

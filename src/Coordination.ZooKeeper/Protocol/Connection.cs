@@ -25,12 +25,16 @@ internal sealed class Connection
     private int _writing;
     private bool _closed;
 
-    private Connection(Socket socket, string server)
+    private readonly ConcurrentQueue<long> _pingsInFlight = new();
+    private long _lastAcknowledgedSend;
+
+    private Connection(Socket socket, string server, long handshakeSent)
     {
         _socket = socket;
         Server = server;
         LastReceived = Stopwatch.GetTimestamp();
         LastSent = LastReceived;
+        _lastAcknowledgedSend = handshakeSent;
     }
 
     public string Server { get; }
@@ -46,6 +50,38 @@ internal sealed class Connection
     public long LastReceived { get; private set; }
 
     public long LastSent { get; private set; }
+
+    /// <summary>
+    /// <see cref="Stopwatch"/> timestamp at which the newest request that the server has answered was sent (pings and
+    /// the handshake included). The server received that request no earlier, so it cannot expire the session before
+    /// this moment plus the session timeout: the safe reference for "how long may we still trust the session".
+    /// </summary>
+    public long LastAcknowledgedSend => Interlocked.Read(ref _lastAcknowledgedSend);
+
+    /// <summary>Records that the request sent at <paramref name="sentAt"/> was answered.</summary>
+    public void Acknowledge(long sentAt)
+    {
+        long seen;
+        while (sentAt > (seen = Interlocked.Read(ref _lastAcknowledgedSend)) && Interlocked.CompareExchange(ref _lastAcknowledgedSend, sentAt, seen) != seen)
+        {
+        }
+    }
+
+    /// <summary>Sends a ping, remembering when, so its reply can acknowledge that moment.</summary>
+    public bool TrySendPing(byte[] frame)
+    {
+        _pingsInFlight.Enqueue(Stopwatch.GetTimestamp());
+        return TrySendRaw(frame);
+    }
+
+    /// <summary>A ping reply arrived: the server answers pings in order, so it acknowledges the oldest one in flight.</summary>
+    public void AcknowledgePing()
+    {
+        if (_pingsInFlight.TryDequeue(out var sentAt))
+        {
+            Acknowledge(sentAt);
+        }
+    }
 
     public Task<Exception?> Completion => _completion.Task;
 
@@ -68,6 +104,7 @@ internal sealed class Connection
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             cts.CancelAfter(timeout);
+            var handshakeSent = Stopwatch.GetTimestamp();
             try
             {
                 await socket.ConnectAsync(host, port, cts.Token).ConfigureAwait(false);
@@ -93,7 +130,7 @@ internal sealed class Connection
 
                 var body = new byte[len];
                 await ReceiveExactAsync(socket, body, cts.Token).ConfigureAwait(false);
-                var c = new Connection(socket, $"{host}:{port}");
+                var c = new Connection(socket, $"{host}:{port}", handshakeSent);
                 c.ParseHandshake(body);
                 return c;
             }

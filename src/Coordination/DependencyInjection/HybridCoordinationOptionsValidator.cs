@@ -61,6 +61,11 @@ internal sealed class HybridCoordinationOptionsValidator : IValidateOptions<Hybr
             errors.Add($"{p}:ConnectTimeout '{o.ConnectTimeout}' must be positive and at most 00:05:00.");
         }
 
+        if (o.ZooKeeperUnavailableAfter <= TimeSpan.Zero || o.ZooKeeperUnavailableAfter > TimeSpan.FromMinutes(5))
+        {
+            errors.Add($"{p}:ZooKeeperUnavailableAfter '{o.ZooKeeperUnavailableAfter}' must be positive and at most 00:05:00.");
+        }
+
         if (o.OperationTimeout <= TimeSpan.Zero || o.OperationTimeout > TimeSpan.FromMinutes(5))
         {
             errors.Add($"{p}:OperationTimeout '{o.OperationTimeout}' must be positive and at most 00:05:00.");

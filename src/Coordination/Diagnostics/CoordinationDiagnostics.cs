@@ -28,5 +28,7 @@ public static class CoordinationDiagnostics
 
     internal static readonly Counter<long> Unavailable = Meter.CreateCounter<long>("coordination.lock.unavailable", "{request}", "Lock requests refused because the backend could not decide (fail closed).");
 
+    internal static readonly Counter<long> OrphansDeleted = Meter.CreateCounter<long>("coordination.lock.orphans_deleted", "{node}", "Lock nodes whose create had no answer, found by owner id and deleted in the background.");
+
     internal static KeyValuePair<string, object?> ModeTag(Locks.LockMode mode) => new("mode", mode.ToString());
 }

@@ -28,6 +28,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2107, Level = LogLevel.Warning, Message = "Releasing lock '{Key}' failed; the server side will clean up when the session or lease ends")]
     public static partial void ReleaseFailed(ILogger logger, string key, Exception exception);
 
+    [LoggerMessage(EventId = 2109, Level = LogLevel.Information, Message = "Lock '{Key}' (token {FencingToken}) released; ZooKeeper did not answer at once, so its node is deleted in the background")]
+    public static partial void ReleaseDeferred(ILogger logger, string key, long fencingToken);
+
     [LoggerMessage(EventId = 2108, Level = LogLevel.Warning, Message = "Extending the Redis lease of lock '{Key}' failed")]
     public static partial void LeaseExtendFailed(ILogger logger, string key, Exception? exception);
 }

@@ -43,10 +43,20 @@ internal sealed class HybridLockProvider : QueuedLockProvider
     private readonly RedisLockProvider? _fallback;
     private readonly string _locksRoot;
     private readonly ConcurrentDictionary<string, byte> _knownDirs = new(StringComparer.Ordinal);
+    private readonly LockNodeJanitor _janitor;
+
+    /// <summary>Longest a release waits for its node's delete before the janitor finishes it in the background.</summary>
+    internal static readonly TimeSpan ReleaseWait = TimeSpan.FromMilliseconds(80);
 
     /// <summary>How long a lock is held before the watch on its own node is set.</summary>
     internal static readonly TimeSpan OwnNodeWatchDelay = TimeSpan.FromMilliseconds(50);
     private long _suspendGeneration;
+
+    /// <summary>
+    /// Share of the negotiated session timeout, counted from the sending of the newest request the server answered,
+    /// after which a suspended session's locks are reported lost.
+    /// </summary>
+    internal const double LostAfterFraction = 0.75;
 
     public HybridLockProvider(HybridCoordinationOptions options, CoordinationConnections connections, CoordinationStatus status, ILoggerFactory? loggerFactory, TimeProvider? time, bool useRedis)
         : base(options, useRedis ? LockMode.Hybrid : LockMode.ZooKeeperOnly, time ?? TimeProvider.System)
@@ -55,6 +65,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         _connections = connections;
         _status = status;
         _logger = loggerFactory?.CreateLogger<HybridLockProvider>() ?? (ILogger)NullLogger.Instance;
+        _janitor = new LockNodeJanitor(_logger);
         _time = time ?? TimeProvider.System;
         _useRedis = useRedis;
         _bell = new ReleaseBell(options.RedisPrefix);
@@ -154,15 +165,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
             try
             {
                 zk = _connections.GetZooKeeper();
-                if (zk.State != ZooKeeperState.Connected)
-                {
-                    // First connection: wait for it (start-up). Reconnecting: a short grace covers a failover to another
-                    // server; longer outages fail closed instead of hanging.
-                    var grace = zk.State == ZooKeeperState.Connecting
-                        ? _options.ConnectTimeout + _options.OperationTimeout
-                        : Max(Min(_options.ConnectTimeout, _options.SessionTimeout / 3), remaining ?? _options.ConnectTimeout);
-                    await zk.WaitForConnectedAsync(grace, ct).ConfigureAwait(false);
-                }
+                await AwaitSessionAsync(zk, ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is TimeoutException or ZooKeeperException or ObjectDisposedException)
             {
@@ -184,6 +187,34 @@ internal sealed class HybridLockProvider : QueuedLockProvider
                 await gate.GiveBackAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Returns once <paramref name="zk"/> is connected. A blip (a leader failover) is waited out; once no server has
+    /// answered for <see cref="HybridCoordinationOptions.ZooKeeperUnavailableAfter"/> ZooKeeper counts as gone and this
+    /// throws at once (fail closed, fast). The first connection of a new session gets <see cref="HybridCoordinationOptions.ConnectTimeout"/>.
+    /// </summary>
+    /// <exception cref="TimeoutException">ZooKeeper is gone: no server answered within the bound.</exception>
+    private async ValueTask AwaitSessionAsync(ZooKeeperClient zk, CancellationToken ct)
+    {
+        var state = zk.State;
+        if (state == ZooKeeperState.Connected)
+        {
+            return;
+        }
+
+        var wait = _options.ConnectTimeout;
+        if (state != ZooKeeperState.Connecting)
+        {
+            var silent = Stopwatch.GetElapsedTime(zk.LastHeardFromServer);
+            wait = _options.ZooKeeperUnavailableAfter - silent;
+            if (wait <= TimeSpan.Zero)
+            {
+                throw new TimeoutException($"no ZooKeeper server has answered for {silent.TotalSeconds:0.0} s (ZooKeeperUnavailableAfter {_options.ZooKeeperUnavailableAfter})");
+            }
+        }
+
+        await zk.WaitForConnectedAsync(wait, ct).ConfigureAwait(false);
     }
 
     private async ValueTask<LockHandle?> UnavailableAsync(string key, TimeSpan? remaining, CancellationToken ct, Exception ex, IConnectionMultiplexer? fallbackRedis, GateReservation? gate)
@@ -253,8 +284,18 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         {
             while (true)
             {
-                var children = (await zk.GetChildrenAsync(dir, null, ct).ConfigureAwait(false)).Children;
-                var ordered = children.Where(c => c.Length > 10).OrderBy(Sequence).ToList();
+                await AwaitSessionAsync(zk, ct).ConfigureAwait(false);
+                IReadOnlyList<string> children;
+                try
+                {
+                    children = (await zk.GetChildrenAsync(dir, null, ct).ConfigureAwait(false)).Children;
+                }
+                catch (ConnectionLossException)
+                {
+                    continue; // the session survives a blip: wait for it (bounded) and look again
+                }
+
+                var ordered = OrderQueue(children, dir, ownName, ownerId, zk);
                 var index = ordered.IndexOf(ownName);
                 if (index < 0)
                 {
@@ -294,7 +335,16 @@ internal sealed class HybridLockProvider : QueuedLockProvider
                 try
                 {
                     var predecessor = dir + "/" + ordered[index - 1];
-                    var stat = await zk.ExistsAsync(predecessor, _ => wake.TrySetResult(), ct).ConfigureAwait(false);
+                    ZooKeeperStat? stat;
+                    try
+                    {
+                        stat = await zk.ExistsAsync(predecessor, _ => wake.TrySetResult(), ct).ConfigureAwait(false);
+                    }
+                    catch (ConnectionLossException)
+                    {
+                        continue;
+                    }
+
                     if (stat is null)
                     {
                         continue;
@@ -328,7 +378,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
 
             granted = true;
         }
-        catch (Exception ex) when (ex is ZooKeeperException and not NoAuthException)
+        catch (Exception ex) when (ex is ZooKeeperException and not NoAuthException || ex is TimeoutException)
         {
             return await UnavailableAsync(key, remaining, ct, ex, null, gate).ConfigureAwait(false);
         }
@@ -336,7 +386,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         {
             if (!granted)
             {
-                _ = DeleteNodeAsync(zk, node.Path, key); // the reservation is given back by the caller
+                _janitor.Delete(zk, node.Path); // in the background; the reservation is given back by the caller
             }
         }
 
@@ -371,14 +421,56 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         return handle;
     }
 
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+    /// <summary>
+    /// The queue in sequence order. A second node of this attempt (a create retried after a lost reply whose first try
+    /// was applied after all) is not a predecessor to wait for: it is removed instead.
+    /// </summary>
+    private List<string> OrderQueue(IReadOnlyList<string> children, string dir, string ownName, string ownerId, ZooKeeperClient zk)
+    {
+        var ordered = new List<string>(children.Count);
+        foreach (var c in children)
+        {
+            if (c.Length <= 10)
+            {
+                continue;
+            }
 
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+            if (c != ownName && LockNodeJanitor.IsOwnedBy(c, ownerId))
+            {
+                _janitor.Delete(zk, dir + "/" + c);
+                continue;
+            }
+
+            ordered.Add(c);
+        }
+
+        ordered.Sort((a, b) => Sequence(a).CompareTo(Sequence(b)));
+        return ordered;
+    }
 
     private static long Sequence(string child) =>
         long.TryParse(child.AsSpan(child.Length - 10), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : long.MaxValue;
 
+    /// <summary>
+    /// Creates this attempt's node (with the key's container directory when the key is new). A create whose reply
+    /// is lost may have been applied: the node is looked up by owner id once the session is back (within the
+    /// fail-fast bound) and, when the attempt gives up instead, the janitor sweeps it in the background, so an
+    /// orphan never stays at the head of the queue for the rest of the session.
+    /// </summary>
     private async Task<ZooKeeperCreateResult> CreateOwnNodeAsync(ZooKeeperClient zk, string dir, string ownerId, CancellationToken ct)
+    {
+        try
+        {
+            return await CreateOrFindOwnNodeAsync(zk, dir, ownerId, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not NoAuthException)
+        {
+            _janitor.Sweep(zk, dir, ownerId);
+            throw;
+        }
+    }
+
+    private async Task<ZooKeeperCreateResult> CreateOrFindOwnNodeAsync(ZooKeeperClient zk, string dir, string ownerId, CancellationToken ct)
     {
         var prefix = dir + "/" + ownerId + "-";
         for (var attempt = 0; ; attempt++)
@@ -415,30 +507,38 @@ internal sealed class HybridLockProvider : QueuedLockProvider
             }
             catch (ConnectionLossException) when (attempt < 3)
             {
-                // The create may have been applied: find our node by its owner id instead of leaking it.
-                await zk.WaitForConnectedAsync(_options.OperationTimeout, ct).ConfigureAwait(false);
-                ZooKeeperChildrenResult children;
-                try
+                // The create may have been applied: find our node by its owner id instead of creating a second one.
+                await AwaitSessionAsync(zk, ct).ConfigureAwait(false);
+                if (await FindOwnNodeAsync(zk, dir, ownerId, ct).ConfigureAwait(false) is { } found)
                 {
-                    children = await zk.GetChildrenAsync(dir, null, ct).ConfigureAwait(false);
-                }
-                catch (NoNodeException)
-                {
-                    continue;
-                }
-
-                var mine = children.Children.FirstOrDefault(c => c.StartsWith(ownerId, StringComparison.Ordinal));
-                if (mine is not null)
-                {
-                    var path = dir + "/" + mine;
-                    var stat = await zk.ExistsAsync(path, null, ct).ConfigureAwait(false);
-                    if (stat is not null)
-                    {
-                        return new ZooKeeperCreateResult(path, stat);
-                    }
+                    return found;
                 }
             }
         }
+    }
+
+    private static async Task<ZooKeeperCreateResult?> FindOwnNodeAsync(ZooKeeperClient zk, string dir, string ownerId, CancellationToken ct)
+    {
+        IReadOnlyList<string> children;
+        try
+        {
+            // After a reconnect this server may not have seen a create sent on the old connection yet: sync first.
+            await zk.SyncAsync(dir, ct).ConfigureAwait(false);
+            children = (await zk.GetChildrenAsync(dir, null, ct).ConfigureAwait(false)).Children;
+        }
+        catch (NoNodeException)
+        {
+            return null;
+        }
+
+        var mine = children.FirstOrDefault(c => LockNodeJanitor.IsOwnedBy(c, ownerId));
+        if (mine is null)
+        {
+            return null;
+        }
+
+        var path = dir + "/" + mine;
+        return await zk.ExistsAsync(path, null, ct).ConfigureAwait(false) is { } stat ? new ZooKeeperCreateResult(path, stat) : null;
     }
 
     private void RememberDir(string dir)
@@ -512,6 +612,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
             return;
         }
 
+        _janitor.OnSessionStateChanged(e.Current);
         var generation = Interlocked.Increment(ref _suspendGeneration);
         switch (e.Current)
         {
@@ -525,10 +626,12 @@ internal sealed class HybridLockProvider : QueuedLockProvider
 
                 break;
             case ZooKeeperState.Suspended:
-                // The server may expire the session once the timeout has passed since it last heard from us; stop
-                // trusting the locks at half of it, measured from the last bytes we received.
-                var bound = zk.NegotiatedSessionTimeout / 2;
-                var elapsed = Stopwatch.GetElapsedTime(zk.LastHeardFromServer);
+                // The server cannot expire the session before the session timeout has passed since it received our
+                // newest answered request, which it received no earlier than we sent it. Stop trusting the locks at
+                // LostAfterFraction of that (a quarter of the timeout before the server could act); a failover
+                // that re-attaches sooner reports nothing.
+                var bound = zk.NegotiatedSessionTimeout * LostAfterFraction;
+                var elapsed = Stopwatch.GetElapsedTime(zk.LastAcknowledgedSend);
                 var delay = bound - elapsed;
                 _ = SuspendedAsync(zk, delay < TimeSpan.Zero ? TimeSpan.Zero : delay, generation);
                 break;
@@ -550,7 +653,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         {
             foreach (var h in Active.Keys.Where(h => ReferenceEquals(h.Session, zk)))
             {
-                Lose(h, $"the ZooKeeper connection was suspended longer than half the session timeout ({zk.NegotiatedSessionTimeout / 2})");
+                Lose(h, $"no ZooKeeper server answered for {zk.NegotiatedSessionTimeout * LostAfterFraction} ({LostAfterFraction:0.##} of the session timeout) since the last acknowledged request");
             }
         }
     }
@@ -587,76 +690,83 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         }
     }
 
+    /// <summary>
+    /// Deletes the own node and then drops the Redis record and rings the bell (a waiter woken by the bell never
+    /// re-checks before the node is gone). The caller waits at most <see cref="ReleaseWait"/>: during an outage, or
+    /// when the server is slow, the janitor finishes the delete and the Redis steps once the session is back; the
+    /// session's end removes the node at the latest.
+    /// </summary>
     private async ValueTask ReleaseAsync(LockHandle handle)
     {
         Untrack(handle);
         var zk = (ZooKeeperClient)handle.Session!;
-
-        // ZooKeeper first: the next waiter's watch fires on this delete. The Redis record and the bell follow, so a
-        // waiter woken by the bell never re-checks before the node is gone. The Lua call is fire-and-forget: commands
-        // from this process stay ordered on the multiplexer, and the record is only metadata and a try-once gate.
-        if (!(handle.IsLost && zk.State is ZooKeeperState.Expired or ZooKeeperState.Closed))
+        var path = handle.NodePath!;
+        if (zk.State is ZooKeeperState.Expired or ZooKeeperState.Closed or ZooKeeperState.AuthFailed)
         {
-            await DeleteNodeAsync(zk, handle.NodePath!, handle.Key).ConfigureAwait(false);
+            ReleaseRecord(handle); // the ephemeral node is gone with its session
         }
-
-        if (_useRedis && _connections.RedisIfCreated is { IsConnected: true } redis)
+        else if (zk.State == ZooKeeperState.Connected && await TryDeleteAsync(zk, path).ConfigureAwait(false))
         {
-            try
+            ReleaseRecord(handle);
+        }
+        else
+        {
+            _janitor.Delete(zk, path, () =>
             {
-                _ = RedisLockRecord.ReleaseAsync(redis.GetDatabase(), _options.RedisPrefix, handle, CommandFlags.FireAndForget);
-            }
-            catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
-            {
-                MarkRedisDown(handle.Key, ex);
-            }
+                ReleaseRecord(handle);
+                return Task.CompletedTask;
+            });
+            Log.ReleaseDeferred(_logger, handle.Key, handle.FencingToken);
+            return;
         }
 
         Log.LockReleased(_logger, handle.Key, handle.FencingToken);
     }
 
-    /// <summary>Deletes a lock node, retrying across connection loss so a live session never keeps a stale node.</summary>
-    private async Task DeleteNodeAsync(ZooKeeperClient zk, string path, string key)
+    /// <summary>One delete, awaited at most <see cref="ReleaseWait"/>; false when its outcome is not known by then.</summary>
+    private static async ValueTask<bool> TryDeleteAsync(ZooKeeperClient zk, string path)
     {
-        for (var attempt = 0; attempt < 20; attempt++)
+        CoordinationDiagnostics.ZooKeeperWrites.Add(1);
+        var delete = zk.DeleteAsync(path);
+        try
         {
-            try
-            {
-                CoordinationDiagnostics.ZooKeeperWrites.Add(1);
-                await zk.DeleteAsync(path).ConfigureAwait(false);
-                return;
-            }
-            catch (NoNodeException)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is SessionExpiredException or ObjectDisposedException)
-            {
-                return; // the ephemeral node is gone with its session
-            }
-            catch (Exception ex) when (ex is ZooKeeperException)
-            {
-                if (attempt == 19)
-                {
-                    Log.ReleaseFailed(_logger, key, ex);
-                    return;
-                }
+            await delete.WaitAsync(ReleaseWait).ConfigureAwait(false);
+            return true;
+        }
+        catch (NoNodeException)
+        {
+            return true;
+        }
+        catch (Exception ex) when (ex is ZooKeeperException or TimeoutException or ObjectDisposedException)
+        {
+            _ = delete.Exception; // observed; the janitor deletes again (NoNode counts as done)
+            return false;
+        }
+    }
 
-                try
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(50 * (attempt + 1)), Stopping).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
+    private void ReleaseRecord(LockHandle handle)
+    {
+        if (!_useRedis || _connections.RedisIfCreated is not { IsConnected: true } redis)
+        {
+            return;
+        }
+
+        try
+        {
+            // Fire-and-forget: commands from this process stay ordered on the multiplexer, and the record is only
+            // metadata and a try-once gate.
+            _ = RedisLockRecord.ReleaseAsync(redis.GetDatabase(), _options.RedisPrefix, handle, CommandFlags.FireAndForget);
+        }
+        catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+        {
+            MarkRedisDown(handle.Key, ex);
         }
     }
 
     protected override async ValueTask DisposeCoreAsync()
     {
         _connections.ZooKeeperStateChanged -= OnZooKeeperStateChanged;
+        await _janitor.DisposeAsync().ConfigureAwait(false);
         if (_fallback is not null)
         {
             await _fallback.DisposeAsync().ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using Coordination.Testing;
 using System.Text;
 using Microsoft.Extensions.Configuration;
 using Coordination.Configuration;

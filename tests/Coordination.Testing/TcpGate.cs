@@ -1,13 +1,16 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Coordination.ZooKeeper.Tests;
+namespace Coordination.Testing;
 
 /// <summary>
-/// A TCP forwarder to one server that can be closed (new connections are accepted and dropped at once) and
-/// opened. Lets a test decide exactly when a client may reach its next server.
+/// A loopback TCP forwarder in front of one server, to take the server "away" from a client without touching the
+/// shared server: closed, it refuses new connections (accepts and resets them at once); it can cut the forwarded
+/// connections, make them silent (a hung server or a lost network), or drop only the server's replies (requests
+/// still arrive and are applied, answers are lost: the "lost reply" case).
 /// </summary>
-internal sealed class TcpGate : IAsyncDisposable
+public sealed class TcpGate : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly string _targetHost;
@@ -18,10 +21,20 @@ internal sealed class TcpGate : IAsyncDisposable
     private volatile bool _open;
     private int _generation;
     private volatile int _frozenUpTo = -1;
+    private volatile int _mutedUpTo = -1;
 
-    public TcpGate(string target)
+    /// <summary>Starts listening; <paramref name="open"/> says whether connections are forwarded from the start.</summary>
+    public TcpGate(string target, bool open = false)
     {
-        (_targetHost, _targetPort) = EnsembleControl.Split(target);
+        ArgumentException.ThrowIfNullOrEmpty(target);
+        var colon = target.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(target.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out _targetPort))
+        {
+            throw new ArgumentException($"Target '{target}' is not host:port.", nameof(target));
+        }
+
+        _targetHost = target[..colon];
+        _open = open;
         _listener.Start();
         Endpoint = $"127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
         _acceptLoop = AcceptLoopAsync();
@@ -30,7 +43,15 @@ internal sealed class TcpGate : IAsyncDisposable
     /// <summary>The <c>host:port</c> clients connect to.</summary>
     public string Endpoint { get; }
 
+    /// <summary>Forwards new connections.</summary>
     public void Open() => _open = true;
+
+    /// <summary>Refuses new connections and cuts the forwarded ones (with a reset, as a crashed server would).</summary>
+    public void Close()
+    {
+        _open = false;
+        DropConnections();
+    }
 
     /// <summary>
     /// Makes the connections forwarded so far silent: they stay open but their bytes are dropped both ways (a hung
@@ -38,12 +59,30 @@ internal sealed class TcpGate : IAsyncDisposable
     /// </summary>
     public void FreezeExisting() => _frozenUpTo = Volatile.Read(ref _generation);
 
-    /// <summary>Cuts every forwarded connection (both sides see the socket close); the gate stays as it is.</summary>
+    /// <summary>
+    /// Drops what the server sends on the connections forwarded so far, while the client's bytes still reach it: a
+    /// request sent now is applied by the server, but its reply is lost.
+    /// </summary>
+    public void MuteRepliesOfExisting() => _mutedUpTo = Volatile.Read(ref _generation);
+
+    /// <summary>Cuts every forwarded connection (both sides see the socket reset); open or closed stays as it is.</summary>
     public void DropConnections()
     {
         lock (_sockets)
         {
-            _sockets.ForEach(s => s.Dispose());
+            foreach (var s in _sockets)
+            {
+                try
+                {
+                    s.LingerState = new LingerOption(true, 0);
+                }
+                catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+                {
+                }
+
+                s.Dispose();
+            }
+
             _sockets.Clear();
         }
     }
@@ -57,6 +96,7 @@ internal sealed class TcpGate : IAsyncDisposable
                 var client = await _listener.AcceptSocketAsync(_stop.Token);
                 if (!_open)
                 {
+                    client.LingerState = new LingerOption(true, 0);
                     client.Dispose();
                     continue;
                 }
@@ -81,8 +121,8 @@ internal sealed class TcpGate : IAsyncDisposable
                 }
 
                 var generation = Interlocked.Increment(ref _generation);
-                _ = PumpAsync(client, server, generation);
-                _ = PumpAsync(server, client, generation);
+                _ = PumpAsync(client, server, generation, reply: false);
+                _ = PumpAsync(server, client, generation, reply: true);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException or InvalidOperationException)
@@ -91,7 +131,7 @@ internal sealed class TcpGate : IAsyncDisposable
         }
     }
 
-    private async Task PumpAsync(Socket from, Socket to, int generation)
+    private async Task PumpAsync(Socket from, Socket to, int generation, bool reply)
     {
         var buffer = new byte[64 * 1024];
         try
@@ -99,7 +139,7 @@ internal sealed class TcpGate : IAsyncDisposable
             int n;
             while ((n = await from.ReceiveAsync(buffer, SocketFlags.None, _stop.Token)) > 0)
             {
-                if (generation > _frozenUpTo)
+                if (generation > _frozenUpTo && !(reply && generation <= _mutedUpTo))
                 {
                     await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, _stop.Token);
                 }
@@ -115,16 +155,13 @@ internal sealed class TcpGate : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops listening and cuts every forwarded connection.</summary>
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
         _listener.Stop();
         await _acceptLoop;
-        lock (_sockets)
-        {
-            _sockets.ForEach(s => s.Dispose());
-        }
-
+        DropConnections();
         _stop.Dispose();
     }
 }
