@@ -1,8 +1,17 @@
+using Coordination.ZooKeeper.Protocol;
+
 namespace Coordination.ZooKeeper;
 
 /// <summary>One operation of a multi (transaction): all succeed or none is applied.</summary>
+/// <remarks>Each operation encodes its request body once, for a single request and inside a multi alike.</remarks>
 public abstract record ZooKeeperOp(string Path)
 {
+    /// <summary>The request's op code.</summary>
+    internal abstract OpCode Code { get; }
+
+    /// <summary>Writes the request body with <paramref name="serverPath"/> (the path with the chroot prefixed).</summary>
+    internal abstract void Write(JuteWriter w, string serverPath);
+
     /// <summary>Create a node.</summary>
     public static ZooKeeperOp Create(string path, ReadOnlyMemory<byte> data, CreateMode mode = CreateMode.Persistent, IReadOnlyList<ZooKeeperAcl>? acl = null, long ttl = 0)
         => new CreateOp(path, data, mode, acl ?? ZooKeeperAcl.OpenUnsafe, ttl);
@@ -17,16 +26,59 @@ public abstract record ZooKeeperOp(string Path)
     public static ZooKeeperOp Check(string path, int version) => new CheckOp(path, version);
 
     /// <summary>A create operation.</summary>
-    public sealed record CreateOp(string Path, ReadOnlyMemory<byte> Data, CreateMode Mode, IReadOnlyList<ZooKeeperAcl> Acl, long Ttl) : ZooKeeperOp(Path);
+    public sealed record CreateOp(string Path, ReadOnlyMemory<byte> Data, CreateMode Mode, IReadOnlyList<ZooKeeperAcl> Acl, long Ttl) : ZooKeeperOp(Path)
+    {
+        internal override OpCode Code => Mode.IsTtl() ? OpCode.CreateTtl : Mode == CreateMode.Container ? OpCode.CreateContainer : OpCode.Create2;
+
+        internal override void Write(JuteWriter w, string serverPath)
+        {
+            w.WriteString(serverPath);
+            w.WriteBuffer(Data.Span);
+            w.WriteAcl(Acl);
+            w.WriteInt((int)Mode);
+            if (Mode.IsTtl())
+            {
+                w.WriteLong(Ttl);
+            }
+        }
+    }
 
     /// <summary>A delete operation.</summary>
-    public sealed record DeleteOp(string Path, int Version) : ZooKeeperOp(Path);
+    public sealed record DeleteOp(string Path, int Version) : ZooKeeperOp(Path)
+    {
+        internal override OpCode Code => OpCode.Delete;
+
+        internal override void Write(JuteWriter w, string serverPath)
+        {
+            w.WriteString(serverPath);
+            w.WriteInt(Version);
+        }
+    }
 
     /// <summary>A set-data operation.</summary>
-    public sealed record SetDataOp(string Path, ReadOnlyMemory<byte> Data, int Version) : ZooKeeperOp(Path);
+    public sealed record SetDataOp(string Path, ReadOnlyMemory<byte> Data, int Version) : ZooKeeperOp(Path)
+    {
+        internal override OpCode Code => OpCode.SetData;
+
+        internal override void Write(JuteWriter w, string serverPath)
+        {
+            w.WriteString(serverPath);
+            w.WriteBuffer(Data.Span);
+            w.WriteInt(Version);
+        }
+    }
 
     /// <summary>A version check.</summary>
-    public sealed record CheckOp(string Path, int Version) : ZooKeeperOp(Path);
+    public sealed record CheckOp(string Path, int Version) : ZooKeeperOp(Path)
+    {
+        internal override OpCode Code => OpCode.Check;
+
+        internal override void Write(JuteWriter w, string serverPath)
+        {
+            w.WriteString(serverPath);
+            w.WriteInt(Version);
+        }
+    }
 }
 
 /// <summary>Result of one operation of a multi.</summary>

@@ -41,8 +41,8 @@ internal sealed class LockHandle : IDistributedLockHandle
     /// <summary>ZooKeeper node path (hybrid and ZooKeeper-only modes).</summary>
     public string? NodePath { get; init; }
 
-    /// <summary>The ZooKeeper session the node lives on.</summary>
-    public object? Session { get; init; }
+    /// <summary>The ZooKeeper session the node lives on (hybrid and ZooKeeper-only modes).</summary>
+    public ZooKeeper.ZooKeeperClient? Session { get; init; }
 
     /// <summary>The Redis record's value (owner id + metadata), re-asserted by the watchdog.</summary>
     public string? RedisValue { get; set; }

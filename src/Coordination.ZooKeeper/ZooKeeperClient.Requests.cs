@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using Coordination.ZooKeeper.Protocol;
+
+namespace Coordination.ZooKeeper;
+
+/// <content>Request plumbing: xids, frames, chroot paths, sending when connected, validation.</content>
+public sealed partial class ZooKeeperClient
+{
+    private int NextXid()
+    {
+        var x = Interlocked.Increment(ref _xid);
+        if (x <= 0)
+        {
+            Interlocked.CompareExchange(ref _xid, 1, x);
+            x = Interlocked.Increment(ref _xid);
+        }
+
+        return x;
+    }
+
+    private static JuteWriter Frame(OpCode op, Action<JuteWriter> body)
+    {
+        var w = new JuteWriter();
+        w.WriteInt(0); // xid, patched when sent
+        w.WriteInt((int)op);
+        body(w);
+        w.Finish();
+        return w;
+    }
+
+    private string Prefix(string path)
+    {
+        var chroot = _connectionString.Chroot;
+        return chroot is null ? path : path == "/" ? chroot : chroot + path;
+    }
+
+    private string? Strip(string? serverPath)
+    {
+        var chroot = _connectionString.Chroot;
+        if (chroot is null || serverPath is null)
+        {
+            return serverPath;
+        }
+
+        if (serverPath == chroot)
+        {
+            return "/";
+        }
+
+        return serverPath.StartsWith(chroot + "/", StringComparison.Ordinal) ? serverPath[chroot.Length..] : serverPath;
+    }
+
+    // Hot path without an async state machine: when connected, the request's own task is returned (plus a
+    // cancellation registration only when the token can cancel); otherwise the slow path waits for a connection.
+    private Task<T> SendAsync<T>(OpCode op, string path, Action<JuteWriter> body, ResponseParser<T> parser, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<T>(cancellationToken);
+        }
+
+        var frame = Frame(op, body);
+        if (frame.Length - 4 > MaxRequestLength)
+        {
+            var size = frame.Length - 4;
+            frame.Dispose();
+            throw new ArgumentException(
+                $"The {op} request for '{path}' is {size} bytes serialized; ZooKeeper accepts at most {MaxRequestLength} bytes per request (jute.maxbuffer), path, ACL and headers included. Send less data.",
+                op == OpCode.Multi ? "ops" : "data");
+        }
+
+        var request = new Request<T>(op, path, frame, parser);
+        Connection? conn;
+        lock (_stateGate)
+        {
+            conn = _state == ZooKeeperState.Connected ? _connection : null;
+        }
+
+        if (conn is not null && conn.TrySend(request, NextXid()))
+        {
+            ZooKeeperMetrics.Requests.Add(1);
+            Interlocked.Increment(ref _requestsSent);
+            return cancellationToken.CanBeCanceled ? AwaitCancellableAsync(request, cancellationToken) : request.Task;
+        }
+
+        return SendWhenConnectedAsync(request, cancellationToken);
+    }
+
+    private static async Task<T> AwaitCancellableAsync<T>(Request<T> request, CancellationToken cancellationToken)
+    {
+        using (cancellationToken.UnsafeRegister(static (s, t) => ((Request<T>)s!).Cancel(t), request))
+        {
+            return await request.Task.ConfigureAwait(false);
+        }
+    }
+
+    private async Task<T> SendWhenConnectedAsync<T>(Request<T> request, CancellationToken cancellationToken)
+    {
+        var path = request.Path!;
+        var op = request.Op;
+        var deadline = Stopwatch.GetTimestamp() + (long)(_options.OperationTimeout.TotalSeconds * Stopwatch.Frequency);
+        try
+        {
+            while (true)
+            {
+                Connection? conn;
+                Task wait;
+                lock (_stateGate)
+                {
+                    ThrowIfTerminal(path);
+                    conn = _state == ZooKeeperState.Connected ? _connection : null;
+                    wait = _connected.Task;
+                }
+
+                if (conn is not null && conn.TrySend(request, NextXid()))
+                {
+                    break;
+                }
+
+                var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+                if (left <= TimeSpan.Zero)
+                {
+                    throw new ConnectionLossException(path, $"No ZooKeeper server of '{_connectionString}' could be reached within {_options.OperationTimeout} for {op} on '{path}'.");
+                }
+
+                try
+                {
+                    await wait.WaitAsync(left, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    // loop: the deadline check reports ConnectionLoss
+                }
+                catch (ZooKeeperException)
+                {
+                    // expired or auth failed: the next iteration throws the typed error
+                }
+            }
+        }
+        catch
+        {
+            request.ReleaseFrame();
+            throw;
+        }
+
+        ZooKeeperMetrics.Requests.Add(1);
+        Interlocked.Increment(ref _requestsSent);
+        return cancellationToken.CanBeCanceled
+            ? await AwaitCancellableAsync(request, cancellationToken).ConfigureAwait(false)
+            : await request.Task.ConfigureAwait(false);
+    }
+
+    private static void ValidateData(ReadOnlySpan<byte> data, string path)
+    {
+        if (data.Length > MaxDataLength)
+        {
+            throw new ArgumentException($"The data for '{path}' is {data.Length} bytes; ZooKeeper accepts at most {MaxDataLength} bytes per node (jute.maxbuffer).", "data");
+        }
+    }
+
+    private static void ValidateVersion(int version)
+    {
+        if (version < -1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(version), version, $"Version {version} is invalid; use -1 for any version or a node's version (>= 0).");
+        }
+    }
+
+    private static void ValidateAcl(IReadOnlyList<ZooKeeperAcl> acl)
+    {
+        if (acl.Count == 0)
+        {
+            throw new ArgumentException("An ACL must have at least one entry (use ZooKeeperAcl.OpenUnsafe for world:anyone).", nameof(acl));
+        }
+
+        foreach (var a in acl)
+        {
+            if (a is null || string.IsNullOrEmpty(a.Scheme))
+            {
+                throw new ArgumentException($"ACL entry '{a}' has no scheme.", nameof(acl));
+            }
+        }
+    }
+
+    internal static ZooKeeperException Error(ZooKeeperErrorCode err, string path) => ZooKeeperException.Create(err, path);
+
+    /// <summary>The body of exists / getData / getChildren2: the server path and the watch flag.</summary>
+    private static Action<JuteWriter> PathAndWatch(string serverPath, bool watch) => w =>
+    {
+        w.WriteString(serverPath);
+        w.WriteBool(watch);
+    };
+
+    private static void WriteMultiHeader(JuteWriter w, OpCode op)
+    {
+        w.WriteInt((int)op);
+        w.WriteBool(false);
+        w.WriteInt(-1);
+    }
+}

@@ -1,0 +1,155 @@
+using Coordination.Diagnostics;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace Coordination.Locks;
+
+/// <summary>
+/// The Redis side of the hybrid lock: the gate a caller passes before ZooKeeper is touched (<c>SET NX PX</c>), the
+/// record the holder keeps (owner id + metadata, re-asserted by the watchdog), and the release bell. Redis never
+/// decides ownership: when it is unreachable every step is skipped and the mode reports Degraded.
+/// </summary>
+internal sealed class RedisLockGate(HybridCoordinationOptions options, CoordinationConnections connections, CoordinationStatus status, ILogger logger)
+{
+    /// <summary>Wakes waiters of this process when any process releases their key.</summary>
+    public ReleaseBell Bell { get; } = new(options.RedisPrefix);
+
+    /// <summary>The multiplexer when Redis is connected; otherwise null, after marking the mode Degraded.</summary>
+    public async ValueTask<IConnectionMultiplexer?> UsableRedisAsync(string key)
+    {
+        var task = connections.GetRedisAsync();
+        if (!task.IsCompleted)
+        {
+            // First use: wait for the multiplexer once (bounded), then never again.
+            try
+            {
+                await task.WaitAsync(options.ConnectTimeout).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TimeoutException || RedisLockRecord.IsRedisFailure(ex))
+            {
+                MarkRedisDown(key, ex);
+                return null;
+            }
+        }
+
+        if (!task.IsCompletedSuccessfully || !task.Result.IsConnected)
+        {
+            MarkRedisDown(key, task.Exception?.InnerException);
+            return null;
+        }
+
+        return task.Result;
+    }
+
+    /// <summary>
+    /// Takes the gate for <paramref name="ownerId"/>. Returns the usable multiplexer (null: Redis is down, continue
+    /// ZooKeeper-only) and the reservation (null: another owner's record is there).
+    /// </summary>
+    public async ValueTask<(IConnectionMultiplexer? Redis, GateReservation? Reservation)> TryReserveAsync(string key, string ownerId)
+    {
+        if (await UsableRedisAsync(key).ConfigureAwait(false) is not { } redis)
+        {
+            return (null, null);
+        }
+
+        var record = RedisLockRecord.RecordKey(options.RedisPrefix, key);
+        try
+        {
+            return await redis.GetDatabase().StringSetAsync(record, ownerId + ":{}", options.RedisLease, When.NotExists).ConfigureAwait(false)
+                ? (redis, new GateReservation(redis, record, ownerId))
+                : (redis, null);
+        }
+        catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+        {
+            MarkRedisDown(key, ex);
+            return (null, null);
+        }
+    }
+
+    /// <summary>Writes the granted holder's record over a stale or reserved one (ZooKeeper decided), off the hot path.</summary>
+    public void WriteRecord(IConnectionMultiplexer redis, LockHandle handle)
+    {
+        handle.RedisValue = RedisLockRecord.Value(handle.OwnerId, handle.Key, handle.FencingToken, handle.AcquiredAt, handle.NodePath);
+        try
+        {
+            _ = redis.GetDatabase().StringSetAsync(RedisLockRecord.RecordKey(options.RedisPrefix, handle.Key), handle.RedisValue, options.RedisLease, When.Always, CommandFlags.FireAndForget);
+        }
+        catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+        {
+            MarkRedisDown(handle.Key, ex);
+        }
+    }
+
+    /// <summary>Drops the record if it is still the holder's (Lua compare-and-delete) and rings the bell.</summary>
+    public void ReleaseRecord(LockHandle handle)
+    {
+        if (connections.RedisIfCreated is not { IsConnected: true } redis)
+        {
+            return;
+        }
+
+        try
+        {
+            // Fire-and-forget: commands from this process stay ordered on the multiplexer, and the record is only
+            // metadata and a try-once gate.
+            _ = RedisLockRecord.ReleaseAsync(redis.GetDatabase(), options.RedisPrefix, handle, CommandFlags.FireAndForget);
+        }
+        catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+        {
+            MarkRedisDown(handle.Key, ex);
+        }
+    }
+
+    /// <summary>Watchdog tick: re-asserts each held record (extends it, or re-creates it after a flush).</summary>
+    public async Task ReassertAsync(IReadOnlyList<LockHandle> handles)
+    {
+        var withRecord = handles.Where(h => h.RedisValue is not null).ToList();
+        if (withRecord.Count == 0 || await UsableRedisAsync(withRecord[0].Key).ConfigureAwait(false) is not { } redis)
+        {
+            return;
+        }
+
+        var db = redis.GetDatabase();
+        var lease = (long)options.RedisLease.TotalMilliseconds;
+        foreach (var h in withRecord)
+        {
+            try
+            {
+                await RedisLockRecord.ReassertScript.EvaluateAsync(db, new
+                {
+                    record = RedisLockRecord.RecordKey(options.RedisPrefix, h.Key),
+                    value = h.RedisValue,
+                    owner = h.OwnerId,
+                    lease,
+                }).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+            {
+                Log.LeaseExtendFailed(logger, h.Key, ex);
+                MarkRedisDown(h.Key, ex);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Calls <paramref name="wake"/> when a release of <paramref name="key"/> is published; dispose to stop.</summary>
+    public IDisposable Listen(IConnectionMultiplexer redis, string key, Action wake)
+    {
+        var registration = Bell.Listen(key, wake);
+        _ = Bell.EnsureSubscribedAsync(redis);
+        return registration;
+    }
+
+    public void MarkRedisDown(string key, Exception? ex)
+    {
+        if (status.Mode == CoordinationHealthMode.Normal)
+        {
+            Log.RedisDegraded(logger, key, ex);
+        }
+
+        if (status.Mode is CoordinationHealthMode.Normal or CoordinationHealthMode.Degraded)
+        {
+            status.Set(CoordinationHealthMode.Degraded, "Redis is unavailable: locks are decided by ZooKeeper alone.");
+        }
+    }
+}
