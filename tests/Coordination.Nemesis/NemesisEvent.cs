@@ -40,7 +40,7 @@ internal sealed record NemesisEvent(long Timestamp, string Source, string Name, 
         return line.ToString();
     }
 
-    /// <summary>Parses one line; null for a blank or torn line (a worker killed mid-write leaves at most one).</summary>
+    /// <summary>Parses one line; null for a blank line or one torn inside a field (a worker killed mid-write leaves at most one; each line goes out in one write).</summary>
     public static NemesisEvent? Parse(string line)
     {
         var parts = line.TrimEnd('\r').Split('\t');
