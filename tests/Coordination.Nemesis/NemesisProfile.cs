@@ -17,15 +17,15 @@ internal sealed record NemesisProfile(
     public const string RedisRestart = "redis-restart";
     public const string KillWorker = "kill-worker";
 
-    /// <summary>Under 3 minutes with a healthy library: every fault once, quorum loss three times.</summary>
+    /// <summary>Under 3 minutes: every fault once, quorum loss three times; faults past the budget are skipped (and reported).</summary>
     public static readonly NemesisProfile Short = new(
         "short",
-        [QuorumLoss, PauseHolder, QuorumLoss, LeaderStop, QuorumLoss, RedisFlush, RedisRestart, KillWorker],
+        [QuorumLoss, PauseHolder, QuorumLoss, KillWorker, QuorumLoss, LeaderStop, RedisFlush, RedisRestart],
         Settle: TimeSpan.FromSeconds(1),
         QuorumDown: TimeSpan.FromSeconds(3),
         LeaderDown: TimeSpan.FromSeconds(2),
         RedisDown: TimeSpan.FromSeconds(3),
-        Budget: TimeSpan.FromSeconds(140));
+        Budget: TimeSpan.FromSeconds(100)); // with a wedged key every fault waits the full bound; keep the run under 3 minutes
 
     /// <summary>About 10–15 minutes: quorum loss twelve times, the others three times each, longer outages.</summary>
     public static readonly NemesisProfile Long = new(
