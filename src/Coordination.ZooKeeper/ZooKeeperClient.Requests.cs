@@ -105,10 +105,12 @@ public sealed partial class ZooKeeperClient
             {
                 Connection? conn;
                 Task wait;
+                ZooKeeperState state;
                 lock (_stateGate)
                 {
                     ThrowIfTerminal(path);
-                    conn = _state == ZooKeeperState.Connected ? _connection : null;
+                    state = _state;
+                    conn = state == ZooKeeperState.Connected ? _connection : null;
                     wait = _connected.Task;
                 }
 
@@ -118,6 +120,17 @@ public sealed partial class ZooKeeperClient
                 }
 
                 var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+                if (state == ZooKeeperState.Suspended && _options.UnavailableAfter is { } unavailable)
+                {
+                    var gone = unavailable - Stopwatch.GetElapsedTime(LastHeardFromServer);
+                    if (gone <= TimeSpan.Zero)
+                    {
+                        throw new ConnectionLossException(path, $"No ZooKeeper server of '{_connectionString}' has answered for {Stopwatch.GetElapsedTime(LastHeardFromServer).TotalSeconds:0.0} s (UnavailableAfter {unavailable}); {op} on '{path}' was not sent.");
+                    }
+
+                    left = gone < left ? gone : left;
+                }
+
                 if (left <= TimeSpan.Zero)
                 {
                     throw new ConnectionLossException(path, $"No ZooKeeper server of '{_connectionString}' could be reached within {_options.OperationTimeout} for {op} on '{path}'.");

@@ -18,6 +18,13 @@ public sealed class ZooKeeperClientOptions
     /// </summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// When set: once a re-attaching session has heard from no server for this long, a call made while disconnected
+    /// fails at once with ConnectionLoss instead of waiting for a connection up to <see cref="OperationTimeout"/>
+    /// (fail fast when the servers are known to be gone). Null (default): calls wait up to <see cref="OperationTimeout"/>.
+    /// </summary>
+    public TimeSpan? UnavailableAfter { get; set; }
+
     /// <summary>Re-attach to an existing session instead of creating one (with <see cref="SessionPassword"/>).</summary>
     public long SessionId { get; set; }
 
@@ -41,6 +48,11 @@ public sealed class ZooKeeperClientOptions
         if (ConnectTimeout <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(ConnectTimeout), ConnectTimeout, $"ConnectTimeout {ConnectTimeout} must be positive.");
+        }
+
+        if (UnavailableAfter is { } unavailable && unavailable <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(UnavailableAfter), unavailable, $"UnavailableAfter {unavailable} must be positive.");
         }
 
         if (OperationTimeout <= TimeSpan.Zero)

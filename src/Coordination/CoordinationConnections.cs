@@ -142,6 +142,7 @@ public sealed class CoordinationConnections : IAsyncDisposable, IDisposable
             SessionTimeout = _options.SessionTimeout,
             ConnectTimeout = _options.ConnectTimeout,
             OperationTimeout = _options.OperationTimeout,
+            UnavailableAfter = _options.ZooKeeperUnavailableAfter,
         }, _loggerFactory);
         client.StateChanged += OnZooKeeperStateChanged;
         return client;

@@ -90,4 +90,31 @@ public sealed class ReconnectTests
         var ex = await Assert.ThrowsAsync<TimeoutException>(() => connect.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains($"127.0.0.1:{port}", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task CallWhileDisconnected_AfterNoServerAnsweredForUnavailableAfter_FailsAtOnce_InsteadOfWaitingTheOperationTimeout()
+    {
+        await using var gate = new TcpGate(ZkEnv.Standalone, open: true);
+        await using var zk = await ZooKeeperClient.ConnectAsync(new ZooKeeperClientOptions
+        {
+            ConnectionString = gate.Endpoint,
+            SessionTimeout = TimeSpan.FromSeconds(20),
+            OperationTimeout = TimeSpan.FromSeconds(60),
+            UnavailableAfter = TimeSpan.FromMilliseconds(300),
+        });
+        gate.Close();
+        await ZkEnv.UntilAsync(
+            () => zk.State == ZooKeeperState.Suspended && System.Diagnostics.Stopwatch.GetElapsedTime(zk.LastHeardFromServer) > TimeSpan.FromMilliseconds(400),
+            "no server has answered for longer than UnavailableAfter");
+
+        var ex = await Assert.ThrowsAsync<ConnectionLossException>(() => zk.ExistsAsync("/").WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("UnavailableAfter", ex.Message, StringComparison.Ordinal);
+
+        // The same session re-attaches when a server answers again, and calls go through.
+        var session = zk.SessionId;
+        gate.Open();
+        await ZkEnv.UntilAsync(() => zk.State == ZooKeeperState.Connected, "the session re-attaches");
+        Assert.Equal(session, zk.SessionId);
+        Assert.NotNull(await zk.ExistsAsync("/"));
+    }
 }

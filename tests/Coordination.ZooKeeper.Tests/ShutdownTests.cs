@@ -26,7 +26,9 @@ public sealed class ShutdownTests
 
         // DisposeAsync drains the event thread, so every state change has been delivered by now.
         Assert.Equal(ZooKeeperState.Closed, zk.State);
-        Assert.Equal([(ZooKeeperState.Connected, ZooKeeperState.Closed)], states.Select(e => (e.Previous, e.Current)));
+        // (The Connecting -> Connected event may still be on its way when the handler is added.)
+        var changes = states.Select(e => (e.Previous, e.Current)).Where(c => c.Previous != ZooKeeperState.Connecting).ToList();
+        Assert.Equal([(ZooKeeperState.Connected, ZooKeeperState.Closed)], changes);
         Assert.Empty(logs.AtLeast(LogLevel.Warning));
     }
 
