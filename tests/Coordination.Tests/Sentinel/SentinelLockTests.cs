@@ -83,14 +83,7 @@ public sealed class SentinelLockTests(SentinelFixture fixture)
             Assert.NotEqual(master, promoted);
             var afterFailover = Interlocked.Read(ref grants);
             await Poll.UntilAsync(() => Interlocked.Read(ref grants) >= afterFailover + 20, Settle, "20 more grants after the failover");
-            foreach (var w in workers)
-            {
-                var output = w.StandardOutput.ReadToEndAsync();
-                var error = w.StandardError.ReadToEndAsync();
-                await w.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
-                Assert.True(w.ExitCode == 0, $"worker failed: {await output} {await error}");
-                Assert.Equal("DONE 0", (await output).Trim());
-            }
+            await MultiProcessTests.AssertHammerWorkersDoneAsync(workers);
 
             await stop.CancelAsync();
             await Task.WhenAll(tasks);
