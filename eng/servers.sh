@@ -1,13 +1,25 @@
 #!/usr/bin/env bash
 # Installs (from apt, when missing) and runs the test servers as plain background processes on 127.0.0.1:
-# one Redis, one standalone ZooKeeper and a 3-node ZooKeeper ensemble. Never touches the Debian system services.
+# one Redis, one standalone ZooKeeper, a 3-node ZooKeeper ensemble and a Redis Sentinel group (two Redis data
+# nodes, node 1 starting as master and node 2 as its replica, watched by one sentinel with quorum 1 under the name
+# 'coordination'). Never touches the Debian system services.
 #
 #   eng/servers.sh install|start|stop|status|env
 #   eng/servers.sh restart-redis|stop-redis|start-redis
 #   eng/servers.sh stop-zk <n>|start-zk <n>        (n = 1..3 ensemble member, or 'standalone')
+#   eng/servers.sh sentinel-failover               SENTINEL FAILOVER, then wait until the group is healthy again;
+#                                                  prints the new master's port
+#   eng/servers.sh sentinel-wait                   wait until sentinel, master and replica agree (link up, no
+#                                                  failover in progress)
+#   eng/servers.sh stop-sentinel-redis <n>         stop Sentinel data node n (1|2), whatever its role
+#   eng/servers.sh start-sentinel-redis <n>        start it (empty) as replica of the sentinel's current master
+#                                                  and wait until the group is healthy
 #
 # Environment (all optional):
 #   COORD_REDIS_PORT          Redis port                      (default 6390)
+#   COORD_SENTINEL_MASTER_PORT   Sentinel data node 1, the first master  (default 6391)
+#   COORD_SENTINEL_REPLICA_PORT  Sentinel data node 2, the first replica (default 6392)
+#   COORD_SENTINEL_PORT          the sentinel                           (default 26391)
 #   COORD_ZK_PORT             standalone ZooKeeper client port (default 2191)
 #   COORD_ZK_ENSEMBLE_PORTS   ensemble client ports            (default 2192,2193,2194);
 #                             member n also uses client+10000 (quorum) and client+20000 (election)
@@ -15,13 +27,16 @@
 #   COORD_START_TIMEOUT       seconds to wait for a server to answer (default 60)
 set -euo pipefail
 
-readonly VERBS='install|start|stop|status|env|restart-redis|stop-redis|start-redis|stop-zk <n>|start-zk <n>'
+readonly VERBS='install|start|stop|status|env|restart-redis|stop-redis|start-redis|stop-zk <n>|start-zk <n>|sentinel-failover|sentinel-wait|stop-sentinel-redis <n>|start-sentinel-redis <n>'
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SERVERS_DIR="$(realpath -m "${COORD_SERVERS_DIR:-$REPO_ROOT/.servers}")"
 REDIS_PORT="${COORD_REDIS_PORT:-6390}"
 ZK_PORT="${COORD_ZK_PORT:-2191}"
 ENSEMBLE_PORTS_CSV="${COORD_ZK_ENSEMBLE_PORTS:-2192,2193,2194}"
 START_TIMEOUT="${COORD_START_TIMEOUT:-60}"
+SENTINEL_NODE_PORTS=("${COORD_SENTINEL_MASTER_PORT:-6391}" "${COORD_SENTINEL_REPLICA_PORT:-6392}")
+SENTINEL_PORT="${COORD_SENTINEL_PORT:-26391}"
+readonly SENTINEL_SERVICE=coordination
 ZK_JAR=/usr/share/java/zookeeper.jar
 # Debian's zookeeper.jar lists its dependencies (slf4j-api, netty, jute...) in its manifest; slf4j needs a
 # binding to log anywhere, and libzookeeper-java depends on libslf4j-java + liblog4j1.2-java for exactly that.
@@ -44,6 +59,11 @@ validate_config() {
     is_port "$p" && (( p + 20000 <= 65535 )) \
       || die "COORD_ZK_ENSEMBLE_PORTS='$ENSEMBLE_PORTS_CSV': '$p' must be a port <= 45535 (members also use port+10000 and port+20000)"
   done
+  is_port "${SENTINEL_NODE_PORTS[0]}" || die "COORD_SENTINEL_MASTER_PORT='${SENTINEL_NODE_PORTS[0]}' is not a port number"
+  is_port "${SENTINEL_NODE_PORTS[1]}" || die "COORD_SENTINEL_REPLICA_PORT='${SENTINEL_NODE_PORTS[1]}' is not a port number"
+  is_port "$SENTINEL_PORT" || die "COORD_SENTINEL_PORT='$SENTINEL_PORT' is not a port number"
+  (( SENTINEL_NODE_PORTS[0] != SENTINEL_NODE_PORTS[1] )) \
+    || die "COORD_SENTINEL_MASTER_PORT and COORD_SENTINEL_REPLICA_PORT are both ${SENTINEL_NODE_PORTS[0]}; the two nodes need their own ports"
   [[ "$START_TIMEOUT" =~ ^[0-9]+$ ]] || die "COORD_START_TIMEOUT='$START_TIMEOUT' is not a number of seconds"
 }
 
@@ -114,7 +134,8 @@ alive() {
   local cmdline
   cmdline="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)" || return 1
   case "$name" in
-    redis) [[ "$cmdline" == *redis-server* ]] ;;
+    redis|sentinel-redis-*) [[ "$cmdline" == *redis-server* ]] ;;
+    sentinel) [[ "$cmdline" == *redis-server*sentinel* || "$cmdline" == *redis-sentinel* ]] ;;
     *) [[ "$cmdline" == *QuorumPeerMain*"$SERVERS_DIR/$name/"* ]] ;;
   esac
 }
@@ -199,8 +220,8 @@ resume() { kill -CONT "$(pid_of "$1")" 2>/dev/null || true; }
 # A server of ours that runs on other ports than configured now (the COORD_* ports changed) is an error.
 check_same_port() { # name port
   local name=$1 port=$2 actual
-  if [[ "$name" == redis ]]; then
-    actual="$(tr '\0' ' ' < "/proc/$(pid_of redis)/cmdline" 2>/dev/null | sed -n 's/.*:\([0-9]*\).*/\1/p')"
+  if [[ "$name" == redis || "$name" == sentinel* ]]; then
+    actual="$(tr '\0' ' ' < "/proc/$(pid_of "$name")/cmdline" 2>/dev/null | sed -n 's/.*:\([0-9]*\).*/\1/p')"
   else
     actual="$(sed -n 's/^clientPort=//p' "$SERVERS_DIR/$name/conf/zoo.cfg" 2>/dev/null)"
   fi
@@ -322,6 +343,155 @@ wait_member() { # n
   wait_for "zookeeper ensemble member $1 (port $p)" "$SERVERS_DIR/zk-$1.log" "zk-$1" zk_serving "$p"
 }
 
+# ---------------------------------------------------------------- redis sentinel group
+
+# Data node n (1|2) is process 'sentinel-redis-<n>'; which one is master changes with every failover, so the sentinel
+# is the one to ask. Node 1 is the master of a cold start.
+node_port() { echo "${SENTINEL_NODE_PORTS[$(($1 - 1))]}"; }
+
+rcli() { local port=$1; shift; timeout 2 redis-cli -h 127.0.0.1 -p "$port" "$@" 2>/dev/null; }
+
+node_role() { rcli "$1" INFO replication | tr -d '\r' | sed -n 's/^role://p'; }
+
+# The master's port according to the sentinel (empty when it does not answer).
+sentinel_master_port() { rcli "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$SENTINEL_SERVICE" | sed -n 2p | tr -d '\r'; }
+
+# A node of ours that says it is master right now, else empty.
+running_master_port() {
+  local n
+  for n in 1 2; do
+    if alive "sentinel-redis-$n" && [[ "$(node_role "$(node_port "$n")")" == master ]]; then node_port "$n"; return 0; fi
+  done
+}
+
+# Redis 7 waits up to shutdown-timeout (10 s) for lagging replicas on SIGTERM; a test may have paused one on purpose.
+shutdown_args() {
+  if redis-server --help 2>&1 | grep -q shutdown-timeout || [[ "$(redis-server --version)" =~ v=([0-9]+) && ${BASH_REMATCH[1]} -ge 7 ]]; then
+    echo --shutdown-timeout 0
+  fi
+}
+
+start_sentinel_node() { # n master_port ('' = start as master)
+  local n=$1 master=$2 name="sentinel-redis-$1" port
+  port="$(node_port "$1")"
+  if alive "$name"; then check_same_port "$name" "$port"; resume "$name"; return 0; fi
+  require_free "$port" "redis sentinel node $n"
+  rm -rf "${SERVERS_DIR:?}/$name"
+  mkdir -p "$SERVERS_DIR/$name"
+  local replica=()
+  if [[ -n "$master" && "$master" != "$port" ]]; then replica=(--replicaof 127.0.0.1 "$master"); fi
+  # shellcheck disable=SC2046
+  launch "$name" redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --daemonize no \
+    --dir "$SERVERS_DIR/$name" --logfile "$SERVERS_DIR/$name.log" --enable-debug-command local \
+    --repl-diskless-sync yes --repl-diskless-sync-delay 0 $(shutdown_args) "${replica[@]}"
+}
+
+# The sentinel rewrites its configuration file (discovered replicas, epochs): it gets a fresh one on every start.
+start_sentinel() { # master_port
+  local master=$1 dir="$SERVERS_DIR/sentinel"
+  if alive sentinel; then check_same_port sentinel "$SENTINEL_PORT"; resume sentinel; return 0; fi
+  require_free "$SENTINEL_PORT" sentinel
+  rm -rf "${SERVERS_DIR:?}/sentinel"
+  mkdir -p "$dir"
+  cat >"$dir/sentinel.conf" <<CONF
+port $SENTINEL_PORT
+bind 127.0.0.1
+daemonize no
+dir $dir
+logfile $SERVERS_DIR/sentinel.log
+sentinel monitor $SENTINEL_SERVICE 127.0.0.1 $master 1
+sentinel down-after-milliseconds $SENTINEL_SERVICE 1000
+sentinel failover-timeout $SENTINEL_SERVICE 3000
+sentinel parallel-syncs $SENTINEL_SERVICE 1
+CONF
+  launch sentinel redis-server "$dir/sentinel.conf" --sentinel
+}
+
+# Prints "port flags master-link-status master-port" for each replica the sentinel knows.
+sentinel_replicas() {
+  rcli "$SENTINEL_PORT" SENTINEL replicas "$SENTINEL_SERVICE" | tr -d '\r' | awk '
+    NR % 2 == 1 { k = $0; next }
+    k == "name" && port != "" { print port, flags, link, mport; port = flags = link = mport = "" }
+    k == "port" { port = $0 } k == "flags" { flags = $0 } k == "master-link-status" { link = $0 } k == "master-port" { mport = $0 }
+    END { if (port != "") print port, flags, link, mport }'
+}
+
+# Healthy = the sentinel names one of our nodes as master with no failover in progress, that node says master,
+# the other node replicates from it with its link up, and the sentinel sees that replica as a plain, linked slave.
+sentinel_healthy() {
+  local master other flags
+  master="$(sentinel_master_port)"
+  [[ "$master" == "${SENTINEL_NODE_PORTS[0]}" || "$master" == "${SENTINEL_NODE_PORTS[1]}" ]] || return 1
+  other="${SENTINEL_NODE_PORTS[0]}"; [[ "$master" == "$other" ]] && other="${SENTINEL_NODE_PORTS[1]}"
+  flags="$(rcli "$SENTINEL_PORT" SENTINEL master "$SENTINEL_SERVICE" | tr -d '\r' | awk 'NR % 2 == 1 { k = $0; next } k == "flags" { print }')"
+  [[ "$flags" == master ]] || return 1
+  [[ "$(node_role "$master")" == master ]] || return 1
+  local info
+  info="$(rcli "$other" INFO replication | tr -d '\r')"
+  grep -qx 'role:slave' <<< "$info" && grep -qx "master_port:$master" <<< "$info" && grep -qx 'master_link_status:up' <<< "$info" \
+    || return 1
+  sentinel_replicas | grep -qx "$other slave ok $master"
+}
+
+sentinel_ping() { [[ "$(rcli "$SENTINEL_PORT" PING)" == PONG ]]; }
+
+# Sentinel's timers are built for production: INFO from each node every 10 s (so a demoted master is seen as a
+# linked replica ~20 s after a failover), a demoted master still alive is told to replicate only after 4 publish
+# periods (8 s), and TILT (30 s without failovers) follows a 2 s hiccup, which a loaded CI machine produces. Not kept in the config file, so set on every start.
+tune_sentinel() {
+  wait_for "sentinel on port $SENTINEL_PORT" "$SERVERS_DIR/sentinel.log" sentinel sentinel_ping
+  [[ "$(rcli "$SENTINEL_PORT" SENTINEL DEBUG info-period 1000 publish-period 250 tilt-trigger 10000 tilt-period 1000)" == OK ]] \
+    || die "SENTINEL DEBUG on port $SENTINEL_PORT failed; Redis 7 or later is needed for the sentinel group"
+}
+
+wait_sentinel_healthy() {
+  wait_for "redis sentinel group (nodes ${SENTINEL_NODE_PORTS[*]}, sentinel $SENTINEL_PORT) agreeing on master and replica" \
+    "$SERVERS_DIR/sentinel.log" "sentinel-redis-1 sentinel-redis-2 sentinel" sentinel_healthy
+}
+
+start_sentinel_group() {
+  local master n
+  master="$(running_master_port)"
+  master="${master:-${SENTINEL_NODE_PORTS[0]}}"
+  for n in 1 2; do start_sentinel_node "$n" "$master"; done
+  start_sentinel "$master"
+}
+
+sentinel_ports_check() {
+  local n
+  for n in 1 2; do
+    if alive "sentinel-redis-$n"; then check_same_port "sentinel-redis-$n" "$(node_port "$n")"; else require_free "$(node_port "$n")" "redis sentinel node $n"; fi
+  done
+  if alive sentinel; then check_same_port sentinel "$SENTINEL_PORT"; else require_free "$SENTINEL_PORT" sentinel; fi
+}
+
+cmd_sentinel_failover() {
+  wait_sentinel_healthy
+  local old answer deadline=$((SECONDS + START_TIMEOUT))
+  old="$(sentinel_master_port)"
+  # -INPROG / -NOGOODSLAVE right after an earlier failover: the sentinel has not refreshed its view yet.
+  until answer="$(rcli "$SENTINEL_PORT" SENTINEL failover "$SENTINEL_SERVICE")" && [[ "$answer" == OK* ]]; do
+    (( SECONDS < deadline )) || die "SENTINEL FAILOVER $SENTINEL_SERVICE kept failing: ${answer:-no answer}"
+    sleep 0.2
+  done
+  wait_for "the sentinel to name a new master (was $old)" "$SERVERS_DIR/sentinel.log" "sentinel" \
+    eval '[[ -n "$(sentinel_master_port)" && "$(sentinel_master_port)" != "$old" ]]'
+  wait_sentinel_healthy
+  sentinel_master_port
+}
+
+sentinel_node_arg() { # verb n
+  [[ "${2:-}" =~ ^[12]$ ]] || die "'$1' needs a sentinel data node number 1 or 2, got '${2:-}'"
+}
+
+cmd_start_sentinel_node() { # n
+  local master
+  master="$(sentinel_master_port)"
+  # The sentinel still names this node (not failed over yet): it comes back as an empty master.
+  start_sentinel_node "$1" "$master"
+  wait_sentinel_healthy
+}
+
 # ---------------------------------------------------------------- endpoints
 
 endpoint_lines() {
@@ -330,9 +500,15 @@ endpoint_lines() {
   echo "COORD_REDIS=127.0.0.1:$REDIS_PORT"
   echo "COORD_ZK=127.0.0.1:$ZK_PORT"
   echo "COORD_ZK_ENSEMBLE=$hosts"
+  echo "COORD_SENTINEL=127.0.0.1:$SENTINEL_PORT"
+  echo "COORD_SENTINEL_SERVICE=$SENTINEL_SERVICE"
+  echo "COORD_SENTINEL_REDIS=127.0.0.1:${SENTINEL_NODE_PORTS[0]},127.0.0.1:${SENTINEL_NODE_PORTS[1]}"
   echo "COORD_REDIS_PORT=$REDIS_PORT"
   echo "COORD_ZK_PORT=$ZK_PORT"
   echo "COORD_ZK_ENSEMBLE_PORTS=$ENSEMBLE_PORTS_CSV"
+  echo "COORD_SENTINEL_MASTER_PORT=${SENTINEL_NODE_PORTS[0]}"
+  echo "COORD_SENTINEL_REPLICA_PORT=${SENTINEL_NODE_PORTS[1]}"
+  echo "COORD_SENTINEL_PORT=$SENTINEL_PORT"
   echo "COORD_SERVERS_DIR=$(quote "$SERVERS_DIR")"
   echo "COORD_REPO_ROOT=$(quote "$REPO_ROOT")"
 }
@@ -360,29 +536,35 @@ cmd_start() {
   for n in 1 2 3; do
     if alive "zk-$n"; then check_same_port "zk-$n" "${ENSEMBLE_PORTS[$((n - 1))]}"; else ensemble_member_ports_free "$n"; fi
   done
+  sentinel_ports_check
   # All JVMs boot in parallel (~3 s each on an idle machine); a cold ensemble starts from empty data.
   start_redis
   start_standalone 1
   for n in 1 2 3; do start_member "$n" $((1 - any_member)); done
+  start_sentinel_group
   wait_redis
   wait_for "zookeeper standalone (port $ZK_PORT)" "$SERVERS_DIR/zk-standalone.log" zk-standalone zk_serving "$ZK_PORT"
   wait_for "zookeeper ensemble (ports $ENSEMBLE_PORTS_CSV) electing one leader" "$SERVERS_DIR/zk-{1,2,3}.log" "zk-1 zk-2 zk-3" ensemble_has_quorum
+  tune_sentinel
+  wait_sentinel_healthy
   write_endpoints
-  note "running (redis :$REDIS_PORT, zookeeper :$ZK_PORT, ensemble :$ENSEMBLE_PORTS_CSV) in $((SECONDS - t0))s; endpoints in $SERVERS_DIR/endpoints.env"
+  note "running (redis :$REDIS_PORT, zookeeper :$ZK_PORT, ensemble :$ENSEMBLE_PORTS_CSV, sentinel :$SENTINEL_PORT over ${SENTINEL_NODE_PORTS[0]},${SENTINEL_NODE_PORTS[1]}) in $((SECONDS - t0))s; endpoints in $SERVERS_DIR/endpoints.env"
 }
 
 cmd_stop() {
   [[ -d "$SERVERS_DIR" ]] || return 0
-  stop_pids redis zk-standalone zk-1 zk-2 zk-3
+  stop_pids redis zk-standalone zk-1 zk-2 zk-3 sentinel sentinel-redis-1 sentinel-redis-2
   rm -f "$SERVERS_DIR/endpoints.env"
   note "stopped."
 }
 
 cmd_status() {
   local name port mode pid rc=0
-  for name in redis zk-standalone zk-1 zk-2 zk-3; do
+  for name in redis zk-standalone zk-1 zk-2 zk-3 sentinel-redis-1 sentinel-redis-2 sentinel; do
     case "$name" in
       redis) port=$REDIS_PORT ;;
+      sentinel-redis-*) port="$(node_port "${name#sentinel-redis-}")" ;;
+      sentinel) port=$SENTINEL_PORT ;;
       zk-standalone) port=$ZK_PORT ;;
       zk-*) port=${ENSEMBLE_PORTS[$((${name#zk-} - 1))]} ;;
     esac
@@ -390,12 +572,16 @@ cmd_status() {
       pid="$(pid_of "$name")"
       if [[ "$name" == redis ]]; then
         if redis_ping; then mode=PONG; else mode="not answering"; fi
+      elif [[ "$name" == sentinel-redis-* ]]; then
+        mode="$(node_role "$port")"; mode="${mode:-not answering}"
+      elif [[ "$name" == sentinel ]]; then
+        mode="$(sentinel_master_port)"; mode="${mode:+master of '$SENTINEL_SERVICE' is :$mode}"; mode="${mode:-not answering}"
       else
         mode="$(zk_mode "$port")"; mode="${mode:-not serving}"
       fi
-      printf '%-14s running  pid %-8s port %-6s %s\n' "$name" "$pid" "$port" "$mode"
+      printf '%-17s running  pid %-8s port %-6s %s\n' "$name" "$pid" "$port" "$mode"
     else
-      printf '%-14s stopped                port %s\n' "$name" "$port"
+      printf '%-17s stopped                port %s\n' "$name" "$port"
       rc=3
     fi
   done
@@ -410,6 +596,7 @@ main() {
   local verb=${1:-}
   case "$verb" in
     install|start|stop|status|env|restart-redis|stop-redis|start-redis|stop-zk|start-zk) ;;
+    sentinel-failover|sentinel-wait|stop-sentinel-redis|start-sentinel-redis) ;;
     "") echo "error: no verb given; use $VERBS" >&2; exit 2 ;;
     *) echo "error: unknown verb '$verb'; use $VERBS" >&2; exit 2 ;;
   esac
@@ -432,6 +619,10 @@ main() {
       else
         start_member "$2"; wait_member "$2"
       fi ;;
+    sentinel-failover) cmd_sentinel_failover ;;
+    sentinel-wait) wait_sentinel_healthy ;;
+    stop-sentinel-redis) sentinel_node_arg "$@"; stop_pids "sentinel-redis-$2" ;;
+    start-sentinel-redis) sentinel_node_arg "$@"; mkdir -p "$SERVERS_DIR"; cmd_start_sentinel_node "$2" ;;
   esac
 }
 

@@ -1,7 +1,9 @@
 // A separate OS process for the lock tests. Usage:
-//   hammer <mode> <redis> <zk> <prefix> <root> <key> <tasks> <iterations>
+//   hammer <mode> <redis> <zk> <prefix> <root> <key> <tasks> <iterations> [<counter-redis>]
 //     each task: acquire, unguarded read-modify-write of <prefix>counter (GET, yield, SET), check the fencing
 //     token is above the last one recorded in <prefix>last-token, release. Prints "DONE <violations>".
+//     The counter and last token live on <counter-redis> when given (e.g. plain Redis while the locks use a
+//     Sentinel group that fails over), else on <redis>.
 //   hold <mode> <redis> <zk> <prefix> <root> <key> <sessionTimeoutMs>
 //     acquires, prints "ACQUIRED <token>", then prints "LOST <ms after acquire>" when LostToken fires.
 using System.Diagnostics;
@@ -50,7 +52,7 @@ if (verb == "hold")
 
 var tasks = int.Parse(args[7], System.Globalization.CultureInfo.InvariantCulture);
 var iterations = int.Parse(args[8], System.Globalization.CultureInfo.InvariantCulture);
-using var mux = await ConnectionMultiplexer.ConnectAsync(redisCs);
+using var mux = await ConnectionMultiplexer.ConnectAsync(args.Length > 9 ? args[9] : redisCs);
 var db = mux.GetDatabase();
 var violations = 0;
 await Task.WhenAll(Enumerable.Range(0, tasks).Select(async _ =>

@@ -24,14 +24,7 @@ public sealed class SupportTests
     [Fact]
     public void FromValues_BuildsPortsAndChrootedConnectionStrings()
     {
-        var servers = TestServers.FromValues(
-            new Dictionary<string, string>
-            {
-                ["COORD_REDIS"] = "127.0.0.1:7000",
-                ["COORD_ZK"] = "127.0.0.1:7001",
-                ["COORD_ZK_ENSEMBLE"] = "127.0.0.1:7002,127.0.0.1:7003,127.0.0.1:7004",
-            },
-            "test");
+        var servers = TestServers.FromValues(CoreValues(), "test");
 
         Assert.Equal(7000, servers.RedisPort);
         Assert.Equal(7001, servers.ZooKeeperPort);
@@ -42,6 +35,33 @@ public sealed class SupportTests
         Assert.Null(servers.ServersDirectory);
         Assert.Throws<ArgumentException>(() => servers.ZooKeeperWithChroot("t-x"));
         Assert.Throws<ArgumentOutOfRangeException>(() => servers.EnsemblePort(4));
+    }
+
+    [Fact]
+    public void FromValues_WithoutTheSentinelLines_SaysToRestartTheServersOnlyWhenTheGroupIsUsed()
+    {
+        var servers = TestServers.FromValues(CoreValues(), "test");
+
+        Assert.False(servers.HasSentinel);
+        var ex = Assert.Throws<InvalidOperationException>(() => servers.SentinelRedis);
+        Assert.Contains("COORD_SENTINEL is missing from test", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("eng/servers.sh start", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FromValues_ReadsTheSentinelGroup()
+    {
+        var values = CoreValues();
+        values["COORD_SENTINEL"] = "127.0.0.1:27000";
+        values["COORD_SENTINEL_SERVICE"] = "coordination";
+        values["COORD_SENTINEL_REDIS"] = "127.0.0.1:7005,127.0.0.1:7006";
+        var servers = TestServers.FromValues(values, "test");
+
+        Assert.True(servers.HasSentinel);
+        Assert.Equal("127.0.0.1:27000,serviceName=coordination", servers.SentinelRedis);
+        Assert.Equal(27000, servers.SentinelPort);
+        Assert.Equal([7005, 7006], servers.SentinelNodePorts);
+        Assert.Equal(2, new SentinelGroup(servers).NodeOf(7006));
     }
 
     [Fact]
@@ -131,4 +151,11 @@ public sealed class SupportTests
 
         Assert.Equal(3, calls);
     }
+
+    private static Dictionary<string, string> CoreValues() => new()
+    {
+        ["COORD_REDIS"] = "127.0.0.1:7000",
+        ["COORD_ZK"] = "127.0.0.1:7001",
+        ["COORD_ZK_ENSEMBLE"] = "127.0.0.1:7002,127.0.0.1:7003,127.0.0.1:7004",
+    };
 }

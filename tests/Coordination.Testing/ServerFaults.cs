@@ -203,76 +203,8 @@ public sealed class ServerFaults
             : throw new InvalidOperationException($"{file} holds '{text}', not a pid.");
     }
 
-    private string ScriptPath
-    {
-        get
-        {
-            const string relative = "eng/servers.sh";
-            var candidates = new List<string?> { Environment.GetEnvironmentVariable("COORD_REPO_ROOT") };
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, relative)))
-                {
-                    candidates.Add(dir.FullName);
-                    break;
-                }
-            }
-
-            candidates.Add(Servers.RepoRoot);
-            foreach (var root in candidates)
-            {
-                if (!string.IsNullOrEmpty(root) && File.Exists(Path.Combine(root, relative)))
-                {
-                    return Path.Combine(root, relative);
-                }
-            }
-
-            throw new InvalidOperationException($"Cannot find {relative}: set COORD_REPO_ROOT to the repository root.");
-        }
-    }
-
-    private async Task RunScriptAsync(CancellationToken cancellationToken, params string[] args)
-    {
-        var start = new ProcessStartInfo("bash")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(ScriptPath);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        // The script must act on the servers the tests use, whatever this process's environment says.
-        start.Environment["COORD_SERVERS_DIR"] = ServersDirectory;
-        start.Environment["COORD_REDIS_PORT"] = Servers.RedisPort.ToString(CultureInfo.InvariantCulture);
-        start.Environment["COORD_ZK_PORT"] = Servers.ZooKeeperPort.ToString(CultureInfo.InvariantCulture);
-        start.Environment["COORD_ZK_ENSEMBLE_PORTS"] = string.Join(',', Servers.EnsemblePorts);
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start bash.");
-        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(ScriptTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            cancellationToken.ThrowIfCancellationRequested();
-            throw new TimeoutException($"eng/servers.sh {string.Join(' ', args)} did not finish within {ScriptTimeout.TotalSeconds:0} s.");
-        }
-
-        var output = (await stdout + await stderr).Trim();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"eng/servers.sh {string.Join(' ', args)} failed (exit {process.ExitCode}): {output}");
-        }
-    }
+    private Task RunScriptAsync(CancellationToken cancellationToken, params string[] args) =>
+        ServersScript.RunAsync(Servers, ServersDirectory, cancellationToken, args);
 
     private static void SendSignal(int pid, string signal)
     {

@@ -14,6 +14,12 @@ public sealed class TestServers
 
     private const string Hint = "run eng/servers.sh start (or eng/test.sh), or set COORD_SERVERS_DIR to the directory holding endpoints.env";
 
+    private const string SentinelHint = "the servers were started by an eng/servers.sh without the Sentinel group; stop them and run eng/servers.sh start again";
+
+    private readonly string? _sentinel;
+    private readonly string? _sentinelService;
+    private readonly string? _sentinelRedis;
+
     private static readonly Lazy<TestServers> LazyCurrent = new(() => Load(Environment.GetEnvironmentVariable, AppContext.BaseDirectory));
 
     private TestServers(IReadOnlyDictionary<string, string> values, string source)
@@ -32,6 +38,9 @@ public sealed class TestServers
             throw new InvalidOperationException($"COORD_ZK_ENSEMBLE='{ZooKeeperEnsemble}' (from {source}) must list 3 servers.");
         }
 
+        _sentinel = Optional(values, "COORD_SENTINEL");
+        _sentinelService = Optional(values, "COORD_SENTINEL_SERVICE");
+        _sentinelRedis = Optional(values, "COORD_SENTINEL_REDIS");
         ServersDirectory = values.TryGetValue("COORD_SERVERS_DIR", out var dir) && dir.Length > 0 ? dir : null;
         RepoRoot = values.TryGetValue("COORD_REPO_ROOT", out var root) && root.Length > 0 ? root : null;
     }
@@ -51,6 +60,31 @@ public sealed class TestServers
 
     /// <summary>The 3-node ensemble, e.g. <c>127.0.0.1:2192,127.0.0.1:2193,127.0.0.1:2194</c>.</summary>
     public string ZooKeeperEnsemble { get; }
+
+    /// <summary>The Redis Sentinel of the Sentinel group, e.g. <c>127.0.0.1:26391</c>.</summary>
+    /// <exception cref="InvalidOperationException">COORD_SENTINEL is missing; the message says how to get it.</exception>
+    public string Sentinel => _sentinel ?? throw MissingSentinel("COORD_SENTINEL");
+
+    /// <summary>The name the sentinel monitors the group under, e.g. <c>coordination</c>.</summary>
+    public string SentinelService => _sentinelService ?? throw MissingSentinel("COORD_SENTINEL_SERVICE");
+
+    /// <summary>A StackExchange.Redis configuration string that follows the group's master through the sentinel.</summary>
+    public string SentinelRedis => $"{Sentinel},serviceName={SentinelService}";
+
+    /// <summary>The sentinel's port.</summary>
+    public int SentinelPort => PortOf(Sentinel, "COORD_SENTINEL", Source);
+
+    /// <summary>The group's two Redis data nodes; node n (1, 2) is at index n - 1, node 1 is the master of a cold start.</summary>
+    public IReadOnlyList<int> SentinelNodePorts =>
+        (_sentinelRedis ?? throw MissingSentinel("COORD_SENTINEL_REDIS"))
+            .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(hp => PortOf(hp, "COORD_SENTINEL_REDIS", Source))
+            .ToArray() is { Length: 2 } ports
+            ? ports
+            : throw new InvalidOperationException($"COORD_SENTINEL_REDIS='{_sentinelRedis}' (from {Source}) must list 2 servers.");
+
+    /// <summary>True when the endpoints name a Sentinel group.</summary>
+    public bool HasSentinel => _sentinel is not null && _sentinelService is not null && _sentinelRedis is not null;
 
     /// <summary>The Redis port.</summary>
     public int RedisPort { get; }
@@ -90,7 +124,7 @@ public sealed class TestServers
         if (!string.IsNullOrEmpty(environment("COORD_REDIS")) && !string.IsNullOrEmpty(environment("COORD_ZK")) && !string.IsNullOrEmpty(environment("COORD_ZK_ENSEMBLE")))
         {
             var values = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var name in new[] { "COORD_REDIS", "COORD_ZK", "COORD_ZK_ENSEMBLE", "COORD_SERVERS_DIR", "COORD_REPO_ROOT" })
+            foreach (var name in new[] { "COORD_REDIS", "COORD_ZK", "COORD_ZK_ENSEMBLE", "COORD_SENTINEL", "COORD_SENTINEL_SERVICE", "COORD_SENTINEL_REDIS", "COORD_SERVERS_DIR", "COORD_REPO_ROOT" })
             {
                 if (environment(name) is { Length: > 0 } value)
                 {
@@ -178,6 +212,11 @@ public sealed class TestServers
             ? chroot
             : throw new ArgumentException($"The chroot '{chroot}' must start with '/' and not end with '/'.", nameof(chroot));
     }
+
+    private static string? Optional(IReadOnlyDictionary<string, string> values, string name) =>
+        values.TryGetValue(name, out var value) && value.Length > 0 ? value : null;
+
+    private InvalidOperationException MissingSentinel(string name) => new($"{name} is missing from {Source}: {SentinelHint}.");
 
     private static string Required(IReadOnlyDictionary<string, string> values, string name, string source) =>
         values.TryGetValue(name, out var value) && value.Length > 0

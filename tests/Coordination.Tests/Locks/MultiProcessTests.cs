@@ -28,6 +28,19 @@ public sealed class MultiProcessTests
         return Process.Start(psi) ?? throw new InvalidOperationException("worker did not start");
     }
 
+    /// <summary>Waits for each hammer worker and checks it exited cleanly with no fencing violation.</summary>
+    internal static async Task AssertHammerWorkersDoneAsync(IEnumerable<Process> workers)
+    {
+        foreach (var w in workers)
+        {
+            var output = w.StandardOutput.ReadToEndAsync();
+            var error = w.StandardError.ReadToEndAsync();
+            await w.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
+            Assert.True(w.ExitCode == 0, $"worker failed: {await output} {await error}");
+            Assert.Equal("DONE 0", (await output).Trim());
+        }
+    }
+
     [Theory]
     [InlineData(LockMode.Hybrid)]
     [InlineData(LockMode.ZooKeeperOnly)]
@@ -42,14 +55,7 @@ public sealed class MultiProcessTests
             .ToList();
         try
         {
-            foreach (var w in workers)
-            {
-                var output = w.StandardOutput.ReadToEndAsync();
-                var error = w.StandardError.ReadToEndAsync();
-                await w.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
-                Assert.True(w.ExitCode == 0, $"worker failed: {await output} {await error}");
-                Assert.Equal("DONE 0", (await output).Trim());
-            }
+            await AssertHammerWorkersDoneAsync(workers);
 
             var counter = (long)await TestEnv.RedisDb.StringGetAsync(prefix + "counter");
             Assert.Equal(Tasks * Iterations * Processes, counter);
