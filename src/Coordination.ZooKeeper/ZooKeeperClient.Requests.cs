@@ -122,13 +122,16 @@ public sealed partial class ZooKeeperClient
                 var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
                 if (state == ZooKeeperState.Suspended && _options.UnavailableAfter is { } unavailable)
                 {
-                    var gone = unavailable - Stopwatch.GetElapsedTime(LastHeardFromServer);
-                    if (gone <= TimeSpan.Zero)
+                    if (IsUnavailable(unavailable))
                     {
                         throw new ConnectionLossException(path, $"No ZooKeeper server of '{_connectionString}' has answered for {Stopwatch.GetElapsedTime(LastHeardFromServer).TotalSeconds:0.0} s (UnavailableAfter {unavailable}); {op} on '{path}' was not sent.");
                     }
 
+                    // Re-check when the silence reaches the bound or an attempt to reconnect fails.
+                    var gone = unavailable - Stopwatch.GetElapsedTime(LastHeardFromServer);
+                    gone = gone < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50) : gone;
                     left = gone < left ? gone : left;
+                    wait = Task.WhenAny(wait, Volatile.Read(ref _attemptFailed).Task);
                 }
 
                 if (left <= TimeSpan.Zero)

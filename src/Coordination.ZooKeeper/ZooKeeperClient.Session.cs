@@ -34,6 +34,7 @@ public sealed partial class ZooKeeperClient
                 }
 
                 Log.ConnectFailed(_logger, $"{host}:{port}", ex);
+                OnAttemptFailed();
                 if (++failures % _hosts.Length == 0)
                 {
                     var delay = Math.Min(1000, 50 * (failures / _hosts.Length)) + Random.Shared.Next(50);
@@ -76,6 +77,7 @@ public sealed partial class ZooKeeperClient
                 {
                     Log.ConnectFailed(_logger, conn.Server, ex);
                     conn.Close(ex);
+                    OnAttemptFailed();
                     continue;
                 }
             }

@@ -50,6 +50,8 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
     private readonly Task _sessionLoop;
     private readonly Task _eventLoop;
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _attemptFailed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _lastFailedAttempt;
     private Connection? _connection;
     private ZooKeeperState _state = ZooKeeperState.Connecting;
     private long _sessionId;
@@ -151,6 +153,75 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
     /// before this moment plus <see cref="NegotiatedSessionTimeout"/>: the reference for a safe lost-lock bound.
     /// </summary>
     public long LastAcknowledgedSend => _connection?.LastAcknowledgedSend ?? 0;
+
+    /// <summary>
+    /// True when the servers are known to be gone: the session is suspended, no server has answered for
+    /// <paramref name="unavailableAfter"/>, and an attempt to reach one has failed since the last answer (so a process
+    /// that merely could not run its reconnect, e.g. starved of threads, does not count ZooKeeper as gone).
+    /// </summary>
+    public bool IsUnavailable(TimeSpan unavailableAfter)
+    {
+        var lastHeard = LastHeardFromServer;
+        return State == ZooKeeperState.Suspended
+            && Stopwatch.GetElapsedTime(lastHeard) >= unavailableAfter
+            && Interlocked.Read(ref _lastFailedAttempt) > lastHeard;
+    }
+
+    /// <summary>
+    /// Waits until the client is connected, but throws <see cref="ConnectionLossException"/> as soon as the servers
+    /// are known to be gone (<see cref="IsUnavailable"/>): a blip is waited out, an outage fails fast.
+    /// </summary>
+    /// <exception cref="ConnectionLossException">No server answered for <paramref name="unavailableAfter"/>.</exception>
+    /// <exception cref="TimeoutException">Not connected within <paramref name="timeout"/>.</exception>
+    /// <exception cref="SessionExpiredException">The session expired.</exception>
+    public async Task WaitForSessionAsync(TimeSpan unavailableAfter, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            Task connected, failed;
+            lock (_stateGate)
+            {
+                ThrowIfTerminal(null);
+                if (_state == ZooKeeperState.Connected)
+                {
+                    return;
+                }
+
+                connected = _connected.Task;
+                failed = _attemptFailed.Task;
+            }
+
+            if (IsUnavailable(unavailableAfter))
+            {
+                throw new ConnectionLossException(null, $"No ZooKeeper server of '{_connectionString}' has answered for {Stopwatch.GetElapsedTime(LastHeardFromServer).TotalSeconds:0.0} s (unavailable after {unavailableAfter}).");
+            }
+
+            var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+            if (left <= TimeSpan.Zero)
+            {
+                throw new TimeoutException($"ZooKeeper ({_connectionString}) was not connected within {timeout}.");
+            }
+
+            // Wake on the connection, on a failed attempt (it may make the servers "known gone"), or when the silence
+            // reaches the bound.
+            var untilBound = unavailableAfter - Stopwatch.GetElapsedTime(LastHeardFromServer);
+            var wait = untilBound > TimeSpan.Zero && untilBound < left ? untilBound : left;
+            try
+            {
+                await Task.WhenAny(connected, failed).WaitAsync(wait, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+    }
+
+    private void OnAttemptFailed()
+    {
+        Interlocked.Exchange(ref _lastFailedAttempt, Stopwatch.GetTimestamp());
+        Interlocked.Exchange(ref _attemptFailed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
 
     /// <summary>Waits until the client is connected.</summary>
     /// <exception cref="TimeoutException">Not connected within <paramref name="timeout"/>.</exception>

@@ -10,7 +10,8 @@ namespace Coordination.Tests;
 /// <summary>Endpoints of the shared test servers (eng/servers.sh) and helpers to build isolated providers.</summary>
 internal static class TestEnv
 {
-    private static readonly Lazy<ConnectionMultiplexer> SharedRedis = new(() => ConnectionMultiplexer.Connect(Redis + ",allowAdmin=true"));
+    // Bookkeeping only (counters, records): generous timeouts, since fault tests load the 2-core machine hard.
+    private static readonly Lazy<ConnectionMultiplexer> SharedRedis = new(() => ConnectionMultiplexer.Connect(Redis + ",allowAdmin=true,syncTimeout=15000,asyncTimeout=15000"));
 
     public static string Redis => Coordination.Testing.TestServers.Current.Redis;
 

@@ -40,8 +40,9 @@ internal sealed class ZooKeeperLockQueue(HybridCoordinationOptions options, ILog
 
     /// <summary>
     /// Returns once <paramref name="zk"/> is connected. A blip (a leader failover) is waited out; once no server has
-    /// answered for <see cref="HybridCoordinationOptions.ZooKeeperUnavailableAfter"/> ZooKeeper counts as gone and this
-    /// throws at once (fail closed, fast). The first connection of a new session gets <see cref="HybridCoordinationOptions.ConnectTimeout"/>.
+    /// answered for <see cref="HybridCoordinationOptions.ZooKeeperUnavailableAfter"/> and an attempt to reach one has
+    /// failed, ZooKeeper counts as gone and this throws at once (fail closed, fast). The first connection of a new
+    /// session gets <see cref="HybridCoordinationOptions.ConnectTimeout"/>.
     /// </summary>
     /// <exception cref="TimeoutException">ZooKeeper is gone: no server answered within the bound.</exception>
     public async ValueTask AwaitSessionAsync(ZooKeeperClient zk, CancellationToken ct)
@@ -52,18 +53,20 @@ internal sealed class ZooKeeperLockQueue(HybridCoordinationOptions options, ILog
             return;
         }
 
-        var wait = options.ConnectTimeout;
-        if (state != ZooKeeperState.Connecting)
+        if (state == ZooKeeperState.Connecting)
         {
-            var silent = Stopwatch.GetElapsedTime(zk.LastHeardFromServer);
-            wait = options.ZooKeeperUnavailableAfter - silent;
-            if (wait <= TimeSpan.Zero)
-            {
-                throw new TimeoutException($"no ZooKeeper server has answered for {silent.TotalSeconds:0.0} s (ZooKeeperUnavailableAfter {options.ZooKeeperUnavailableAfter})");
-            }
+            await zk.WaitForConnectedAsync(options.ConnectTimeout, ct).ConfigureAwait(false);
+            return;
         }
 
-        await zk.WaitForConnectedAsync(wait, ct).ConfigureAwait(false);
+        try
+        {
+            await zk.WaitForSessionAsync(options.ZooKeeperUnavailableAfter, options.OperationTimeout, ct).ConfigureAwait(false);
+        }
+        catch (ConnectionLossException ex)
+        {
+            throw new TimeoutException(ex.Message, ex);
+        }
     }
 
     /// <summary>
