@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Coordination;
 
 /// <summary>
@@ -30,43 +28,20 @@ public sealed class SingletonAttribute : Attribute
     public string Key { get; }
 
     /// <summary>
-    /// How long a call waits for the lock, as a <see cref="TimeSpan"/> string (<c>"00:00:05"</c>; <c>"0"</c> tries
-    /// once). Unset means wait forever, except with <see cref="SingletonContention.Skip"/>, which then tries once.
-    /// Do not combine with <see cref="TimeoutMilliseconds"/>.
+    /// How long a call waits for the lock: a <see cref="TimeSpan"/> string (<c>"00:00:05"</c>; <c>"0"</c> tries once) or
+    /// <c>"Infinite"</c>. Unset means wait forever, except with <see cref="SingletonContention.Skip"/>, which then tries once.
     /// </summary>
     public string? Timeout { get; set; }
-
-    /// <summary>
-    /// How long a call waits for the lock, in milliseconds (0 tries once, -1 waits forever, the default).
-    /// Do not combine with <see cref="Timeout"/>.
-    /// </summary>
-    public int TimeoutMilliseconds { get; set; } = -1;
 
     /// <summary>What a call gets when the lock is not acquired within the timeout. Throws by default.</summary>
     public SingletonContention OnContention { get; set; } = SingletonContention.Throw;
 
     /// <summary>
-    /// The effective wait timeout from <see cref="Timeout"/>, <see cref="TimeoutMilliseconds"/> and
-    /// <see cref="OnContention"/>, for components that read the attribute at run time (filters).
+    /// The effective wait timeout from <see cref="Timeout"/> and <see cref="OnContention"/>, for components that read the attribute at run time (filters).
     /// </summary>
     /// <exception cref="FormatException"><see cref="Timeout"/> is not a valid non-negative TimeSpan.</exception>
-    public TimeSpan GetWaitTimeout()
-    {
-        if (Timeout is { } text)
-        {
-            var t = TimeSpan.Parse(text, CultureInfo.InvariantCulture);
-            return t < TimeSpan.Zero && t != System.Threading.Timeout.InfiniteTimeSpan
-                ? throw new FormatException($"[Singleton(\"{Key}\")] Timeout must be zero or positive; got '{text}'.")
-                : t;
-        }
-
-        if (TimeoutMilliseconds != -1)
-        {
-            return TimeoutMilliseconds < 0
-                ? throw new FormatException($"[Singleton(\"{Key}\")] TimeoutMilliseconds must be -1, zero or positive; got {TimeoutMilliseconds}.")
-                : TimeSpan.FromMilliseconds(TimeoutMilliseconds);
-        }
-
-        return OnContention == SingletonContention.Skip ? TimeSpan.Zero : System.Threading.Timeout.InfiniteTimeSpan;
-    }
+    public TimeSpan GetWaitTimeout() =>
+        Timeout is { } text ? Keys.LockTimeout.Parse(text, $"[Singleton(\"{Key}\")]")
+        : OnContention == SingletonContention.Skip ? TimeSpan.Zero
+        : System.Threading.Timeout.InfiniteTimeSpan;
 }

@@ -108,7 +108,7 @@ public class GuardedService
     [Singleton("hold:{name}")]
     public async Task HoldAsync(string name, Probe probe) => await probe.StepAsync();
 
-    [Singleton("hold:{name}", TimeoutMilliseconds = 50)]
+    [Singleton("hold:{name}", Timeout = "00:00:00.050")]
     public async Task TryBrieflyAsync(string name, Probe probe) => await probe.StepAsync();
 
     [Singleton("orders:{order.Id}:{order.Customer.Region}")]

@@ -5,13 +5,14 @@ namespace Coordination.Aspects.Tests.Behaviour;
 public sealed class SingletonAttributeTests
 {
     [Theory]
-    [InlineData(null, -1, SingletonContention.Throw, -1)]
-    [InlineData(null, -1, SingletonContention.Skip, 0)]
-    [InlineData("00:00:05", -1, SingletonContention.Throw, 5000)]
-    [InlineData(null, 250, SingletonContention.Skip, 250)]
-    public void GetWaitTimeout_CombinesTheOptions(string? timeout, int milliseconds, SingletonContention onContention, int expectedMilliseconds)
+    [InlineData(null, SingletonContention.Throw, -1)]
+    [InlineData(null, SingletonContention.Skip, 0)]
+    [InlineData("00:00:05", SingletonContention.Throw, 5000)]
+    [InlineData("00:00:00.250", SingletonContention.Skip, 250)]
+    [InlineData("Infinite", SingletonContention.Skip, -1)]
+    public void GetWaitTimeout_CombinesTheOptions(string? timeout, SingletonContention onContention, int expectedMilliseconds)
     {
-        var attribute = new SingletonAttribute("k") { Timeout = timeout, TimeoutMilliseconds = milliseconds, OnContention = onContention };
+        var attribute = new SingletonAttribute("k") { Timeout = timeout, OnContention = onContention };
 
         Assert.Equal(TimeSpan.FromMilliseconds(expectedMilliseconds), attribute.GetWaitTimeout());
     }

@@ -17,7 +17,7 @@ public sealed class SingletonGeneratorTests
             [Singleton("task-t:{order.Id}:{order.Region}", Timeout = "00:00:05")]
             public Task<int> CountAsync(Order order) => Task.FromResult(order.Id);
 
-            [Singleton("vt:{n}", TimeoutMilliseconds = 0, OnContention = SingletonContention.Skip)]
+            [Singleton("vt:{n}", Timeout = "0", OnContention = SingletonContention.Skip)]
             public static ValueTask TouchAsync(int n) => default;
 
             [Singleton("vt-t:{n}", OnContention = SingletonContention.Skip)]
@@ -209,8 +209,7 @@ public sealed class SingletonGeneratorTests
     [Theory]
     [InlineData("Timeout = \"soon\"", "Timeout = \"soon\"")]
     [InlineData("Timeout = \"-00:00:01\"", "Timeout = \"-00:00:01\"")]
-    [InlineData("TimeoutMilliseconds = -5", "TimeoutMilliseconds = -5")]
-    [InlineData("Timeout = \"00:00:01\", TimeoutMilliseconds = 10", "TimeoutMilliseconds = 10")]
+    [InlineData("Timeout = \"-1\"", "Timeout = \"-1\"")]
     public async Task InvalidTimeout_ReportsCSG003AtTheArgument(string arguments, string spanned)
     {
         var result = await RunAsync($$"""
