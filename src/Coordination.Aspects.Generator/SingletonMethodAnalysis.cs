@@ -14,20 +14,35 @@ namespace Coordination.Aspects.Generator;
 /// <summary>Validates a <c>[Singleton]</c> method declaration and computes its <see cref="MethodPlan"/>.</summary>
 internal static class SingletonMethodAnalysis
 {
-    public const string AttributeMetadataName = "Coordination.SingletonAttribute";
+    /// <summary>The one lock contract's attributes in the core assembly; a generator can only know them by name.</summary>
+    public const string SingletonMetadataName = "Coordination.SingletonAttribute";
 
-    // SingletonContention.Skip; the generator cannot reference the runtime enum.
-    private const int SkipContention = 1;
+    /// <inheritdoc cref="SingletonMetadataName"/>
+    public const string DistributedLockMetadataName = "Coordination.DistributedLockAttribute";
+
+    // Coordination.LockContention.Skip; the generator cannot reference the runtime enum.
+    private const int SkipContention = 2;
+
+    // The only placeholder source of call-argument keys, shared with Hangfire jobs: {arg:name} = {name}.
+    private const string ArgumentSource = "arg";
 
     private static readonly long InfiniteTicks = TimeSpan.FromMilliseconds(-1).Ticks;
 
-    /// <summary>The [Singleton] attribute on <paramref name="method"/>, or null.</summary>
+    /// <summary>
+    /// The <c>[Singleton]</c> or <c>[DistributedLock]</c> attribute on <paramref name="method"/>, or null. Lambdas are left
+    /// alone: an attribute on a minimal-API handler is endpoint metadata, which the ASP.NET Core integration honours.
+    /// </summary>
     public static AttributeData? FindAttribute(IMethodSymbol method)
     {
+        if (method.MethodKind == MethodKind.AnonymousFunction)
+        {
+            return null;
+        }
+
         foreach (var attribute in method.GetAttributes())
         {
             var type = attribute.AttributeClass;
-            if (type is { Name: "SingletonAttribute", ContainingNamespace: { Name: "Coordination", ContainingNamespace.IsGlobalNamespace: true } })
+            if (type is { Name: "SingletonAttribute" or "DistributedLockAttribute", ContainingNamespace: { Name: "Coordination", ContainingNamespace.IsGlobalNamespace: true } })
             {
                 return attribute;
             }
@@ -99,7 +114,7 @@ internal static class SingletonMethodAnalysis
         string? problem = null;
         if (method.MethodKind is not MethodKind.Ordinary)
         {
-            problem = "only ordinary methods can be marked (not local functions, lambdas, accessors, operators or constructors)";
+            problem = "only ordinary methods can be marked (not local functions, accessors, operators or constructors)";
         }
         else if (!method.IsStatic && method.ContainingType.IsValueType)
         {
@@ -256,15 +271,15 @@ internal static class SingletonMethodAnalysis
             var part = (KeyPlaceholder)item;
 
             var partLocation = Inside(keyArgument, template, part.Start, part.Length) ?? keyLocation;
-            if (part.Source!.Length > 0)
+            if (part.Source.Length > 0 && part.Source != ArgumentSource)
             {
                 plan.Diagnostics.Add(Diagnostic.Create(SingletonDiagnostics.InvalidKeyTemplate, partLocation, template, display,
-                    $"the placeholder '{part.Text}' has a source prefix '{part.Source}:', but [Singleton] keys bind only to the method's parameters; write '{{{part.Name!.Split('.')[0]}}}'"));
+                    $"the placeholder '{part.Text}' has a source prefix '{part.Source}:', but method keys bind only to the method's arguments; write '{{{part.RootName}}}' or '{{arg:{part.Name}}}'"));
                 continue;
             }
 
             var local = "__singletonKeyArg" + part.Index.ToString(CultureInfo.InvariantCulture);
-            var access = BindPlaceholder(method, part.Name!, compilation, local, out var root, out var problem);
+            var access = BindPlaceholder(method, part.Name, compilation, local, out var root, out var problem);
             if (access is null)
             {
                 plan.Diagnostics.Add(Diagnostic.Create(SingletonDiagnostics.UnknownPlaceholder, partLocation, part.Text, template, display, problem));

@@ -95,14 +95,14 @@ public class GuardedService
         return 1;
     }
 
-    [Singleton("hold:{name}", OnContention = SingletonContention.Skip)]
+    [Singleton("hold:{name}", OnContention = LockContention.Skip)]
     public async Task<int?> SkipAsync(string name, Probe probe)
     {
         await probe.StepAsync();
         return 7;
     }
 
-    [Singleton("hold:{name}", OnContention = SingletonContention.Skip)]
+    [Singleton("hold:{name}", OnContention = LockContention.Skip)]
     public async ValueTask SkipVoidAsync(string name, Probe probe) => await probe.StepAsync();
 
     [Singleton("hold:{name}")]

@@ -17,10 +17,10 @@ public sealed class SingletonGeneratorTests
             [Singleton("task-t:{order.Id}:{order.Region}", Timeout = "00:00:05")]
             public Task<int> CountAsync(Order order) => Task.FromResult(order.Id);
 
-            [Singleton("vt:{n}", Timeout = "0", OnContention = SingletonContention.Skip)]
+            [Singleton("vt:{n}", Timeout = "0", OnContention = LockContention.Skip)]
             public static ValueTask TouchAsync(int n) => default;
 
-            [Singleton("vt-t:{n}", OnContention = SingletonContention.Skip)]
+            [Singleton("vt-t:{n}", OnContention = LockContention.Skip)]
             public ValueTask<string?> NameAsync(int? n) => new((string?)null);
 
             [Singleton("generic:{value}")]
@@ -238,7 +238,7 @@ public sealed class SingletonGeneratorTests
             namespace App;
             public class Jobs
             {
-                [Singleton("jobs", OnContention = SingletonContention.Skip)]
+                [Singleton("jobs", OnContention = LockContention.Skip)]
                 public {{returnType}} RunAsync<T>() => throw new NotSupportedException();
             }
             """);
@@ -282,6 +282,40 @@ public sealed class SingletonGeneratorTests
         Assert.Equal("CSG007", error.Id);
         Assert.Contains(reason, error.GetMessage(), StringComparison.Ordinal);
         Assert.Null(result.Generated);
+    }
+
+    [Fact]
+    public async Task SingletonOnMinimalApiLambda_IsLeftToTheEndpointIntegration_WithoutAnyDiagnostic()
+    {
+        var result = await RunAsync("""
+            namespace App;
+            public static class Endpoints
+            {
+                public static Delegate Handler() => [Singleton("orders:{id}", Timeout = "0")] (int id) => id.ToString();
+                public static Delegate Lock() => [DistributedLock("orders:{id}")] (int id) => id;
+            }
+            """);
+
+        Assert.Empty(result.Errors);
+        Assert.Null(result.Generated);
+    }
+
+    [Fact]
+    public async Task DistributedLockOnMethod_GuardsCallsLikeSingleton_WithArgumentSourcePlaceholders()
+    {
+        var result = await RunAsync("""
+            namespace App;
+            public class Billing
+            {
+                [DistributedLock("billing:{arg:tenant}", Timeout = "00:00:01")]
+                public Task RunAsync(string tenant) => Task.CompletedTask;
+                public Task CallAsync() => RunAsync("t");
+            }
+            """);
+
+        Assert.Empty(result.Errors);
+        Assert.Contains("KeyPart(@tenant, \"billing:{arg:tenant}\", 0)", result.Generated, StringComparison.Ordinal);
+        Assert.Contains("global::Coordination.LockContention.Fail", result.Generated, StringComparison.Ordinal);
     }
 
     [Fact]

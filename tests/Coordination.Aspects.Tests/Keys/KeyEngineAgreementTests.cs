@@ -96,7 +96,7 @@ public sealed class KeyEngineAgreementTests
     public async Task Timeout_IsAcceptedOrRejectedAlikeByTheRuntimeAndTheGenerator(string timeout)
     {
         var attribute = new SingletonAttribute("k") { Timeout = timeout };
-        var runtimeAccepts = Record.Exception(() => attribute.GetWaitTimeout()) is null;
+        var runtimeAccepts = Record.Exception(() => attribute.WaitTimeout) is null;
 
         var result = await RunAsync($$"""
             namespace App;
