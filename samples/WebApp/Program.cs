@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Coordination;
 using Coordination.AspNetCore;
 using Coordination.Configuration;
 using Coordination.Discovery;
@@ -80,7 +81,7 @@ app.MapPost("/api/orders/{id}/process", async (string id, int? holdMs, HttpConte
     return Results.Ok(new { key = held.Key, fencingToken = held.FencingToken, instance = instance.Name, heldMs = hold });
 }).WithDistributedLock("orders:{id}");
 
-// The compile-time aspect: ReportService.RebuildAsync is [Coordination.Singleton("reports:{tenant}", Skip)].
+// The compile-time aspect: ReportService.RebuildAsync is [Singleton("reports:{tenant}", OnContention = LockContention.Skip)].
 app.MapPost("/api/reports/{tenant}/rebuild", async (string tenant, int? holdMs, ReportService reports, IOptions<SampleOptions> options, CancellationToken ct) =>
 {
     var hold = holdMs ?? 0;

@@ -4,7 +4,7 @@ namespace Coordination.AspNetCore;
 
 /// <summary>
 /// Application-wide defaults for locked endpoints, set with <c>services.AddDistributedLockEndpoints(o =&gt; ...)</c>
-/// and validated when the host starts. Per-endpoint settings on <see cref="DistributedLockAttribute"/> win.
+/// and validated when the host starts. Per-endpoint settings on <see cref="DistributedLockAttribute"/> and <see cref="DistributedLockResponseAttribute"/> win.
 /// </summary>
 public sealed class DistributedLockEndpointOptions
 {

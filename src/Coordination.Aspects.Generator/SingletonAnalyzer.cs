@@ -31,7 +31,8 @@ public sealed class SingletonAnalyzer : DiagnosticAnalyzer
         context.EnableConcurrentExecution();
         context.RegisterCompilationStartAction(start =>
         {
-            if (start.Compilation.GetTypeByMetadataName(SingletonMethodAnalysis.AttributeMetadataName) is null)
+            if (start.Compilation.GetTypeByMetadataName(SingletonMethodAnalysis.SingletonMetadataName) is null
+                && start.Compilation.GetTypeByMetadataName(SingletonMethodAnalysis.DistributedLockMetadataName) is null)
             {
                 return;
             }

@@ -142,7 +142,7 @@ internal static class SingletonCallSites
             : (method.IsStatic ? type : "__receiver") + ".@" + method.Name + typeArguments + "(" + arguments + ")";
         var hasResult = plan.ReturnKind is ReturnKind.TaskOfT or ReturnKind.ValueTaskOfT;
         var token = plan.CancellationParameter is null ? "default" : "@" + plan.CancellationParameter;
-        var contention = plan.Skip ? "global::Coordination.SingletonContention.Skip" : "global::Coordination.SingletonContention.Throw";
+        var contention = plan.Skip ? "global::Coordination.LockContention.Skip" : "global::Coordination.LockContention.Fail";
         var display = SymbolDisplay.FormatLiteral(SingletonMethodAnalysis.DisplayName(method), quote: true);
 
         var code = new StringBuilder();

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using System.Threading;
+using Coordination.Keys;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -13,17 +14,35 @@ namespace Coordination.Aspects.Generator;
 /// <summary>Validates a <c>[Singleton]</c> method declaration and computes its <see cref="MethodPlan"/>.</summary>
 internal static class SingletonMethodAnalysis
 {
-    public const string AttributeMetadataName = "Coordination.SingletonAttribute";
+    /// <summary>The one lock contract's attributes in the core assembly; a generator can only know them by name.</summary>
+    public const string SingletonMetadataName = "Coordination.SingletonAttribute";
+
+    /// <inheritdoc cref="SingletonMetadataName"/>
+    public const string DistributedLockMetadataName = "Coordination.DistributedLockAttribute";
+
+    // Coordination.LockContention.Skip; the generator cannot reference the runtime enum.
+    private const int SkipContention = 2;
+
+    // The only placeholder source of call-argument keys, shared with Hangfire jobs: {arg:name} = {name}.
+    private const string ArgumentSource = "arg";
 
     private static readonly long InfiniteTicks = TimeSpan.FromMilliseconds(-1).Ticks;
 
-    /// <summary>The [Singleton] attribute on <paramref name="method"/>, or null.</summary>
+    /// <summary>
+    /// The <c>[Singleton]</c> or <c>[DistributedLock]</c> attribute on <paramref name="method"/>, or null. Lambdas are left
+    /// alone: an attribute on a minimal-API handler is endpoint metadata, which the ASP.NET Core integration honours.
+    /// </summary>
     public static AttributeData? FindAttribute(IMethodSymbol method)
     {
+        if (method.MethodKind == MethodKind.AnonymousFunction)
+        {
+            return null;
+        }
+
         foreach (var attribute in method.GetAttributes())
         {
             var type = attribute.AttributeClass;
-            if (type is { Name: "SingletonAttribute", ContainingNamespace: { Name: "Coordination", ContainingNamespace.IsGlobalNamespace: true } })
+            if (type is { Name: "SingletonAttribute" or "DistributedLockAttribute", ContainingNamespace: { Name: "Coordination", ContainingNamespace.IsGlobalNamespace: true } })
             {
                 return attribute;
             }
@@ -95,7 +114,7 @@ internal static class SingletonMethodAnalysis
         string? problem = null;
         if (method.MethodKind is not MethodKind.Ordinary)
         {
-            problem = "only ordinary methods can be marked (not local functions, lambdas, accessors, operators or constructors)";
+            problem = "only ordinary methods can be marked (not local functions, accessors, operators or constructors)";
         }
         else if (!method.IsStatic && method.ContainingType.IsValueType)
         {
@@ -172,7 +191,6 @@ internal static class SingletonMethodAnalysis
     private static void AnalyzeOptions(IMethodSymbol method, AttributeData attribute, AttributeSyntax? syntax, string display, Location location, MethodPlan plan)
     {
         string? timeoutText = null;
-        int? timeoutMs = null;
         foreach (var named in attribute.NamedArguments)
         {
             switch (named.Key)
@@ -180,11 +198,8 @@ internal static class SingletonMethodAnalysis
                 case "Timeout":
                     timeoutText = named.Value.Value as string;
                     break;
-                case "TimeoutMilliseconds" when named.Value.Value is int ms:
-                    timeoutMs = ms;
-                    break;
                 case "OnContention" when named.Value.Value is int contention:
-                    plan.Skip = contention == 1;
+                    plan.Skip = contention == SkipContention;
                     break;
             }
         }
@@ -192,40 +207,18 @@ internal static class SingletonMethodAnalysis
         Location At(string name) =>
             syntax?.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == name)?.GetLocation() ?? location;
 
+        // Unset: Skip tries once, everything else waits without a limit (the method host's default).
         plan.TimeoutTicks = plan.Skip ? 0 : InfiniteTicks;
-        if (timeoutText is not null && timeoutMs is not null)
+        if (timeoutText is not null)
         {
-            plan.Diagnostics.Add(Diagnostic.Create(SingletonDiagnostics.InvalidTimeout, At("TimeoutMilliseconds"), display, "set Timeout or TimeoutMilliseconds, not both"));
-        }
-        else if (timeoutText is not null)
-        {
-            if (!TimeSpan.TryParse(timeoutText, CultureInfo.InvariantCulture, out var timeout))
-            {
-                plan.Diagnostics.Add(Diagnostic.Create(SingletonDiagnostics.InvalidTimeout, At("Timeout"), display, $"'{timeoutText}' is not a TimeSpan (write e.g. \"00:00:05\" for five seconds, \"0\" to try once)"));
-            }
-            else if (timeout < TimeSpan.Zero && timeout.Ticks != InfiniteTicks)
-            {
-                plan.Diagnostics.Add(Diagnostic.Create(SingletonDiagnostics.InvalidTimeout, At("Timeout"), display, $"'{timeoutText}' is negative; use zero to try once or a positive span"));
-            }
-            else
+            if (LockTimeout.TryParse(timeoutText, out var timeout, out var error))
             {
                 plan.TimeoutTicks = timeout.Ticks;
             }
-        }
-        else if (timeoutMs is { } ms && ms != -1)
-        {
-            if (ms < 0)
-            {
-                plan.Diagnostics.Add(Diagnostic.Create(SingletonDiagnostics.InvalidTimeout, At("TimeoutMilliseconds"), display, $"TimeoutMilliseconds = {ms} is negative; use -1 to wait forever, 0 to try once, or a positive value"));
-            }
             else
             {
-                plan.TimeoutTicks = TimeSpan.FromMilliseconds(ms).Ticks;
+                plan.Diagnostics.Add(Diagnostic.Create(SingletonDiagnostics.InvalidTimeout, At("Timeout"), display, $"'{timeoutText}' {error}"));
             }
-        }
-        else if (timeoutMs == -1)
-        {
-            plan.TimeoutTicks = InfiniteTicks;
         }
 
         if (plan.Skip && method.ReturnType is INamedTypeSymbol { TypeArguments.Length: 1 } generic
@@ -253,39 +246,40 @@ internal static class SingletonMethodAnalysis
             return;
         }
 
-        var parts = KeyTemplateParser.Parse(template, out var error, out var errorStart, out var errorLength);
-        if (parts is null)
+        if (!KeyTemplate.TryParse(template, out var parsed, out var error))
         {
-            plan.Diagnostics.Add(Diagnostic.Create(SingletonDiagnostics.InvalidKeyTemplate, Inside(keyArgument, template, errorStart, errorLength) ?? keyLocation, template, display, error));
+            plan.Diagnostics.Add(Diagnostic.Create(SingletonDiagnostics.InvalidKeyTemplate, Inside(keyArgument, template, error!.Start, error.Length) ?? keyLocation, template, display, "it " + error.Message));
             return;
         }
 
         var expression = new StringBuilder();
         var prelude = new StringBuilder();
         var templateLiteral = SymbolDisplay.FormatLiteral(template, quote: true);
-        foreach (var part in parts)
+        foreach (var item in parsed!.Parts)
         {
             if (expression.Length > 0)
             {
                 expression.Append(" + ");
             }
 
-            if (part.Literal is not null)
+            if (item is string literal)
             {
-                expression.Append(SymbolDisplay.FormatLiteral(part.Literal, quote: true));
+                expression.Append(SymbolDisplay.FormatLiteral(literal, quote: true));
                 continue;
             }
 
+            var part = (KeyPlaceholder)item;
+
             var partLocation = Inside(keyArgument, template, part.Start, part.Length) ?? keyLocation;
-            if (part.Source!.Length > 0)
+            if (part.Source.Length > 0 && part.Source != ArgumentSource)
             {
                 plan.Diagnostics.Add(Diagnostic.Create(SingletonDiagnostics.InvalidKeyTemplate, partLocation, template, display,
-                    $"the placeholder '{part.Text}' has a source prefix '{part.Source}:', but [Singleton] keys bind only to the method's parameters; write '{{{part.Name!.Split('.')[0]}}}'"));
+                    $"the placeholder '{part.Text}' has a source prefix '{part.Source}:', but method keys bind only to the method's arguments; write '{{{part.RootName}}}' or '{{arg:{part.Name}}}'"));
                 continue;
             }
 
             var local = "__singletonKeyArg" + part.Index.ToString(CultureInfo.InvariantCulture);
-            var access = BindPlaceholder(method, part.Name!, compilation, local, out var root, out var problem);
+            var access = BindPlaceholder(method, part.Name, compilation, local, out var root, out var problem);
             if (access is null)
             {
                 plan.Diagnostics.Add(Diagnostic.Create(SingletonDiagnostics.UnknownPlaceholder, partLocation, part.Text, template, display, problem));

@@ -1,12 +1,11 @@
 using System.ComponentModel;
-using System.Globalization;
 using Coordination.Keys;
 using Coordination.Locks;
 
 namespace Coordination.Aspects;
 
 /// <summary>
-/// The run-time half of the <see cref="SingletonAttribute"/> aspect: the lock provider that generated interceptors
+/// The run-time half of the <see cref="SingletonAttribute"/> / <see cref="DistributedLockAttribute"/> aspect: the lock provider that generated interceptors
 /// acquire through, and the helpers they call. The provider is set from the DI container by
 /// <c>AddSingletonAspects()</c> when the host starts (or by <c>IServiceProvider.UseSingletonAspects()</c>), and can be
 /// set or scoped directly in tests.
@@ -44,13 +43,14 @@ public static class SingletonRuntime
     /// <summary>
     /// Acquires the lock for a call to <paramref name="method"/> (generated code calls this). Returns the scope to
     /// dispose after the call, or <see langword="null"/> when the lock stayed taken and <paramref name="onContention"/>
-    /// is <see cref="SingletonContention.Skip"/>.
+    /// is <see cref="LockContention.Skip"/> (every other value throws: a direct call can neither be dropped silently
+    /// nor rescheduled).
     /// </summary>
     /// <exception cref="SingletonContentionException">The lock stayed taken and the method throws on contention.</exception>
     /// <exception cref="LockUnavailableException">The lock backend cannot decide; the method must not run.</exception>
     /// <exception cref="InvalidOperationException">No lock provider is configured yet.</exception>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public static async ValueTask<SingletonScope?> EnterAsync(string key, TimeSpan timeout, SingletonContention onContention, string method, CancellationToken cancellationToken)
+    public static async ValueTask<SingletonScope?> EnterAsync(string key, TimeSpan timeout, LockContention onContention, string method, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(method);
@@ -62,7 +62,7 @@ public static class SingletonRuntime
         var handle = await provider.TryAcquireAsync(key, timeout, cancellationToken).ConfigureAwait(false);
         if (handle is null)
         {
-            return onContention == SingletonContention.Skip
+            return onContention == LockContention.Skip
                 ? null
                 : throw new SingletonContentionException(key, method, timeout);
         }
@@ -78,15 +78,7 @@ public static class SingletonRuntime
     [EditorBrowsable(EditorBrowsableState.Never)]
     public static string KeyPart<T>(T value, string template, int placeholderIndex)
     {
-        var text = value switch
-        {
-            null => null,
-            string s => s,
-            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-            _ => value.ToString(),
-        };
-
-        return text ?? throw new KeyPlaceholderMissingException(template, KeyTemplate.Parse(template).Placeholders[placeholderIndex]);
+        return KeyTemplate.FormatValue(value) ?? throw new KeyPlaceholderMissingException(template, KeyTemplate.Parse(template).Placeholders[placeholderIndex]);
     }
 
     private sealed class Restore(IDistributedLockProvider? previous) : IDisposable

@@ -9,10 +9,10 @@ namespace Hangfire;
 public static class HangfireCoordinationConfigurationExtensions
 {
     /// <summary>
-    /// Makes <c>[DistributedLock]</c> and <c>[Singleton]</c> jobs run inside locks from <paramref name="provider"/>, and
-    /// adds the global filter to <see cref="GlobalJobFilters"/>. The global filter also locks job methods marked with the
-    /// compile-time aspect's <c>[Coordination.Singleton]</c> (read by type name) and, with
-    /// <see cref="HangfireCoordinationOptions.LockEveryJob"/>, every job. Calling it again replaces the provider and options.
+    /// Makes jobs marked <c>[DistributedLock]</c> or <c>[Singleton]</c> (the core attributes, on the method or class) run
+    /// inside locks from <paramref name="provider"/> by adding the global filter to <see cref="GlobalJobFilters"/>; with
+    /// <see cref="HangfireCoordinationOptions.LockEveryJob"/> it locks every job. Required on every server: without it
+    /// the attributes are inert metadata. Calling it again replaces the provider and options.
     /// </summary>
     public static IGlobalConfiguration UseHybridCoordination(this IGlobalConfiguration configuration, IDistributedLockProvider provider, Action<HangfireCoordinationOptions>? configure = null)
     {

@@ -5,7 +5,7 @@ namespace Coordination.Hangfire;
 /// <summary>Options for <c>UseHybridCoordination()</c>: defaults for jobs whose attribute leaves them unset, and global locking.</summary>
 public sealed class HangfireCoordinationOptions
 {
-    /// <summary>How long a <see cref="LockContention.Wait"/> job waits for its lock when the attribute sets no timeout. Default 30 s.</summary>
+    /// <summary>How long a <see cref="LockContention.Fail"/> job (the default of <c>[DistributedLock]</c>) waits for its lock when the attribute sets no timeout. Default 30 s.</summary>
     public TimeSpan DefaultWaitTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long a <see cref="LockContention.Reschedule"/> job waits before the next attempt when the attribute sets no delay. Default 30 s.</summary>
@@ -17,8 +17,8 @@ public sealed class HangfireCoordinationOptions
     /// </summary>
     public bool LockEveryJob { get; set; }
 
-    /// <summary>The contention behaviour of jobs locked only because of <see cref="LockEveryJob"/>. Default <see cref="LockContention.Wait"/>.</summary>
-    public LockContention EveryJobContention { get; set; } = LockContention.Wait;
+    /// <summary>The contention behaviour of jobs locked only because of <see cref="LockEveryJob"/>. Default <see cref="LockContention.Fail"/>: wait <see cref="DefaultWaitTimeout"/>, then fail.</summary>
+    public LockContention EveryJobContention { get; set; } = LockContention.Fail;
 
     /// <summary>Where the filters log; resolved from DI by the <see cref="IServiceProvider"/> overload when unset.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }

@@ -5,9 +5,9 @@ using Hangfire.States;
 namespace Coordination.Hangfire;
 
 /// <summary>
-/// The global filter added by <c>UseHybridCoordination()</c>: covers jobs marked with the compile-time aspect's
-/// <c>[Coordination.Singleton]</c> and, with <see cref="HangfireCoordinationOptions.LockEveryJob"/>, every job.
-/// Jobs with a <see cref="JobLockAttribute"/> are handled once per perform, whichever filter runs first.
+/// The global filter added by <c>UseHybridCoordination()</c>, and the only one: the lock attributes are plain metadata
+/// in the core (<see cref="IDistributedLockMetadata"/>), so this filter reads them from each job's method or class and
+/// runs the job inside its lock; with <see cref="HangfireCoordinationOptions.LockEveryJob"/> it locks every job.
 /// </summary>
 internal sealed class HybridCoordinationJobFilter : IClientFilter, IServerFilter, IElectStateFilter
 {
@@ -17,7 +17,17 @@ internal sealed class HybridCoordinationJobFilter : IClientFilter, IServerFilter
     {
     }
 
-    public void OnPerforming(PerformingContext context) => JobLockEngine.Current?.OnPerforming(context, this);
+    public void OnPerforming(PerformingContext context)
+    {
+        if (JobLockEngine.Current is { } engine)
+        {
+            engine.OnPerforming(context, this);
+        }
+        else
+        {
+            JobLockEngine.RequireCurrentFor(context);
+        }
+    }
 
     public void OnPerformed(PerformedContext context) => JobLockEngine.Release(context, this);
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Reflection;
 using Coordination.Keys;
 using Hangfire;
@@ -8,7 +7,7 @@ namespace Coordination.Hangfire;
 
 /// <summary>
 /// Binds a key template's placeholders to a job method's parameters by name (and member paths such as
-/// <c>{order.Id}</c> to public properties or fields). Structure is checked once per method, so a placeholder naming
+/// <c>{order.Id}</c> through <see cref="KeyMemberPath"/>, the rule every host shares). Structure is checked once per method, so a placeholder naming
 /// no parameter fails at enqueue; values are read from each job's arguments.
 /// </summary>
 internal sealed class JobKeyBinder
@@ -71,20 +70,9 @@ internal sealed class JobKeyBinder
                 throw new JobLockKeyException(job, template, p.Text, $"names the parameter '{p.RootName}' that Hangfire substitutes at run time ({type.Name}), not a job argument");
             }
 
-            foreach (var member in p.MemberPath)
+            if (!KeyMemberPath.TryResolveType(type, p.MemberPath, out var missing, out var missingOn))
             {
-                if (type == typeof(object))
-                {
-                    break; // resolved against the runtime type
-                }
-
-                var next = MemberType(type, member);
-                if (next is null)
-                {
-                    throw new JobLockKeyException(job, template, p.Text, $"names '{member}', which is not a public property or field of {type.Name}");
-                }
-
-                type = next;
+                throw new JobLockKeyException(job, template, p.Text, $"names '{missing}', which is not a public property or field of {missingOn!.Name}");
             }
 
             index[p] = i;
@@ -110,39 +98,12 @@ internal sealed class JobKeyBinder
                 throw new JobLockKeyException(_job, _template.Template, p.Text, $"has no value: the argument '{p.RootName}' is null");
             }
 
-            foreach (var member in p.MemberPath)
-            {
-                value = ReadMember(value, member) ?? throw new JobLockKeyException(_job, _template.Template, p.Text, $"has no value: '{member}' is null or missing on {value.GetType().Name}");
-            }
-
-            return Format(value);
+            var root = value;
+            value = KeyMemberPath.Read(value, p.MemberPath, out var failed)
+                ?? throw new JobLockKeyException(_job, _template.Template, p.Text, $"has no value: '{failed}' is null or missing on the path from {root.GetType().Name}");
+            return KeyTemplate.FormatValue(value);
         });
     }
 
     public static string DisplayName(Type type, MethodInfo method) => (type.FullName ?? type.Name) + "." + method.Name;
-
-    private static string Format(object value) => value switch
-    {
-        string s => s,
-        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-        _ => value.ToString() ?? string.Empty,
-    };
-
-    private static Type? MemberType(Type type, string name)
-    {
-        const BindingFlags flags = BindingFlags.Public | BindingFlags.Instance;
-        return type.GetProperty(name, flags)?.PropertyType ?? type.GetField(name, flags)?.FieldType;
-    }
-
-    private static object? ReadMember(object target, string name)
-    {
-        const BindingFlags flags = BindingFlags.Public | BindingFlags.Instance;
-        var type = target.GetType();
-        if (type.GetProperty(name, flags) is { } property && property.GetIndexParameters().Length == 0)
-        {
-            return property.GetValue(target);
-        }
-
-        return type.GetField(name, flags)?.GetValue(target);
-    }
 }

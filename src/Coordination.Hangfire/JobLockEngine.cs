@@ -13,7 +13,7 @@ namespace Coordination.Hangfire;
 
 /// <summary>
 /// Runs jobs inside their distributed lock. Per perform: OnPerforming binds the key, acquires the lock (or applies the
-/// contention behaviour: throw for Wait/Fail so retry applies; for Skip/Reschedule cancel the perform and leave a
+/// contention behaviour: throw for Fail so retry applies; for Skip/Reschedule cancel the perform and leave a
 /// marker that OnStateElection turns into Deleted or Scheduled with the reason), links the handle's lost signal to
 /// the job's cancellation, and OnPerformed releases it whether the job succeeded, threw or was cancelled.
 /// Hangfire's filter API is synchronous, so acquisition and release block the worker thread (workers are dedicated
@@ -47,11 +47,18 @@ internal sealed class JobLockEngine
 
     public IDistributedLockProvider Provider => _provider;
 
-    public static JobLockEngine RequireCurrent(PerformContext context)
+    /// <summary>
+    /// Fails a locked job when the global filter is registered but no engine is configured (it was reset), so the job
+    /// never runs unguarded.
+    /// </summary>
+    public static void RequireCurrentFor(PerformContext context)
     {
-        return s_current ?? throw new InvalidOperationException(
-            $"Job {Describe(context.BackgroundJob.Job)} has a distributed lock attribute, but no lock provider is configured on this server: call " +
-            "GlobalConfiguration.Configuration.UseHybridCoordination(...). The job did not run.");
+        if (context.BackgroundJob.Job is { } job && JobLockPolicy.Get(job.Type, job.Method) is not null)
+        {
+            throw new InvalidOperationException(
+                $"Job {Describe(job)} has a distributed lock attribute, but no lock provider is configured on this server: call " +
+                "GlobalConfiguration.Configuration.UseHybridCoordination(...). The job did not run.");
+        }
     }
 
     /// <summary>Client filter: a job whose key template does not fit its method or arguments is never created.</summary>
@@ -86,7 +93,7 @@ internal sealed class JobLockEngine
         context.Items[HandledKey] = true;
         var jobId = context.BackgroundJob.Id;
         var key = policy.Binder.Bind(job.Args);
-        var timeout = policy.Timeout ?? (policy.Contention == LockContention.Wait ? _options.DefaultWaitTimeout : TimeSpan.Zero);
+        var timeout = policy.Timeout ?? (policy.Contention == LockContention.Fail ? _options.DefaultWaitTimeout : TimeSpan.Zero);
         var jobToken = context.CancellationToken.ShutdownToken;
 
         IDistributedLockHandle? handle;
@@ -207,7 +214,7 @@ internal sealed class JobLockEngine
                 context.Items[RescheduleKey] = new Reschedule(delay, $"rescheduled in {delay.ToString("c", CultureInfo.InvariantCulture)}: lock '{key}' held");
                 context.Canceled = true;
                 break;
-            case LockContention.Wait:
+            case LockContention.Fail when timeout != TimeSpan.Zero:
                 throw new JobLockNotAcquiredException($"Job {job} waited {timeout.ToString("c", CultureInfo.InvariantCulture)} for lock '{key}', which is still held by another job; the attempt fails so that retry applies.");
             default:
                 throw new JobLockNotAcquiredException($"Job {job} did not run: lock '{key}' is held by another job; the attempt fails so that retry applies.");

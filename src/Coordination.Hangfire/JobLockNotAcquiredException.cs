@@ -1,8 +1,8 @@
 namespace Coordination.Hangfire;
 
 /// <summary>
-/// The job's lock was held by another job and the contention behaviour is <see cref="LockContention.Fail"/>, or
-/// <see cref="LockContention.Wait"/> timed out. The attempt fails so that Hangfire's retry applies; the job did not run.
+/// The job's lock was still held by another job after the wait timeout and the contention behaviour is
+/// <see cref="LockContention.Fail"/> (the default of <c>[DistributedLock]</c>). The attempt fails so that Hangfire's retry applies; the job did not run.
 /// </summary>
 public sealed class JobLockNotAcquiredException : Exception
 {

@@ -1,12 +1,13 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Reflection;
 
 namespace Coordination.Hangfire;
 
 /// <summary>
-/// The lock a job method runs under, read once per (job type, method) from, in order: a <see cref="JobLockAttribute"/>
-/// on the method, one on the type, or the compile-time aspect's <c>Coordination.SingletonAttribute</c> on the method.
+/// The lock a job method runs under, read once per (job type, method) from the one lock contract,
+/// <see cref="IDistributedLockMetadata"/> (<c>[DistributedLock]</c> or <c>[Singleton]</c>), in order: on the method,
+/// on the job type, on the method's declaring type. <see cref="LockContention.Default"/> is resolved here: a
+/// singleton skips, a lock fails after waiting.
 /// </summary>
 internal sealed record JobLockPolicy(
     string Kind,
@@ -16,11 +17,10 @@ internal sealed record JobLockPolicy(
     TimeSpan? RescheduleDelay,
     bool CoalesceRecurring)
 {
-    private const string AspectAttributeName = "Coordination.SingletonAttribute";
     private static readonly ConcurrentDictionary<(Type, MethodInfo), JobLockPolicy?> Cache = new();
 
     /// <summary>Returns the policy, or null when the job has no lock attribute.</summary>
-    /// <exception cref="JobLockKeyException">The attribute's key template does not fit the method.</exception>
+    /// <exception cref="JobLockKeyException">The attribute's key template, timeout or delay does not fit the method.</exception>
     public static JobLockPolicy? Get(Type jobType, MethodInfo method)
     {
         if (Cache.TryGetValue((jobType, method), out var cached))
@@ -35,77 +35,46 @@ internal sealed record JobLockPolicy(
 
     /// <summary>The policy for a job without an attribute when every job is locked.</summary>
     public static JobLockPolicy ForEveryJob(Type jobType, MethodInfo method, LockContention contention) =>
-        new("LockEveryJob", JobKeyBinder.Create(jobType, method, null), contention, null, null, false);
+        new("LockEveryJob", JobKeyBinder.Create(jobType, method, null), contention == LockContention.Default ? LockContention.Fail : contention, null, null, false);
 
     private static JobLockPolicy? Resolve(Type jobType, MethodInfo method)
     {
-        var attribute = Single(jobType, method, method.GetCustomAttributes<JobLockAttribute>(inherit: true))
-            ?? Single(jobType, method, jobType.GetCustomAttributes<JobLockAttribute>(inherit: true))
-            ?? (method.DeclaringType is { } declaring ? Single(jobType, method, declaring.GetCustomAttributes<JobLockAttribute>(inherit: true)) : null);
-        if (attribute is not null)
+        var metadata = Single(jobType, method, method.GetCustomAttributes(inherit: true))
+            ?? Single(jobType, method, jobType.GetCustomAttributes(inherit: true))
+            ?? (method.DeclaringType is { } declaring ? Single(jobType, method, declaring.GetCustomAttributes(inherit: true)) : null);
+        if (metadata is null)
         {
-            return new JobLockPolicy(
-                attribute.Kind,
-                JobKeyBinder.Create(jobType, method, attribute.Key),
-                attribute.OnContention,
-                attribute.TimeoutValue,
-                attribute.RescheduleDelayValue,
-                attribute is SingletonAttribute);
+            return null;
         }
 
-        var aspect = method.GetCustomAttributes(inherit: true).FirstOrDefault(a => a.GetType().FullName == AspectAttributeName);
-        return aspect is null ? null : FromAspect(jobType, method, aspect);
-    }
-
-    private static JobLockAttribute? Single(Type jobType, MethodInfo method, IEnumerable<JobLockAttribute> found)
-    {
-        var all = found.ToArray();
-        return all.Length <= 1
-            ? all.FirstOrDefault()
-            : throw new JobLockKeyException($"Job {JobKeyBinder.DisplayName(jobType, method)} has {all.Length} lock attributes ({string.Join(", ", all.Select(a => a.Kind))}) in one place; use one.");
-    }
-
-    // The aspect attribute lives in another assembly that this one must not reference, so it is read by reflection:
-    // Key (string), an optional GetWaitTimeout() or Timeout, and OnContention by name (Skip, Wait, Throw/Fail, Reschedule).
-    private static JobLockPolicy FromAspect(Type jobType, MethodInfo method, object aspect)
-    {
-        var type = aspect.GetType();
-        var key = type.GetProperty("Key")?.GetValue(aspect) as string;
-        var contentionName = type.GetProperty("OnContention")?.GetValue(aspect)?.ToString();
-        TimeSpan? timeout = null;
+        var kind = metadata.IsSingleton ? "Singleton" : "DistributedLock";
+        TimeSpan? timeout;
+        TimeSpan? delay;
         try
         {
-            if (type.GetMethod("GetWaitTimeout", Type.EmptyTypes)?.Invoke(aspect, null) is TimeSpan t)
-            {
-                timeout = t;
-            }
-            else
-            {
-                timeout = type.GetProperty("Timeout")?.GetValue(aspect) switch
-                {
-                    TimeSpan span => span,
-                    string s => TimeSpan.Parse(s, CultureInfo.InvariantCulture),
-                    _ => null,
-                };
-            }
+            timeout = metadata.WaitTimeout;
+            delay = metadata.RescheduleDelay;
         }
-        catch (Exception ex) when (ex is TargetInvocationException or FormatException or OverflowException)
+        catch (FormatException ex)
         {
-            throw new JobLockKeyException($"Job {JobKeyBinder.DisplayName(jobType, method)}: [Singleton(\"{key}\")] has an invalid timeout: {(ex.InnerException ?? ex).Message}", ex);
+            throw new JobLockKeyException($"Job {JobKeyBinder.DisplayName(jobType, method)}: {ex.Message}", ex);
         }
 
-        var contention = contentionName switch
+        var contention = metadata.OnContention switch
         {
-            "Skip" => LockContention.Skip,
-            "Reschedule" => LockContention.Reschedule,
-            "Throw" or "Fail" => timeout == System.Threading.Timeout.InfiniteTimeSpan ? LockContention.Wait : LockContention.Fail,
-            _ => LockContention.Wait,
+            LockContention.Default => metadata.IsSingleton ? LockContention.Skip : LockContention.Fail,
+            var declared when Enum.IsDefined(declared) => declared,
+            var unknown => throw new JobLockKeyException($"Job {JobKeyBinder.DisplayName(jobType, method)}: [{kind}] OnContention {unknown} is not a LockContention value."),
         };
-        if (contention == LockContention.Fail && timeout is { } wait && wait > TimeSpan.Zero)
-        {
-            contention = LockContention.Wait; // wait up to the timeout, then fail: the same outcome as the aspect's Throw
-        }
 
-        return new JobLockPolicy("Singleton", JobKeyBinder.Create(jobType, method, key), contention, timeout, null, true);
+        return new JobLockPolicy(kind, JobKeyBinder.Create(jobType, method, metadata.Key), contention, timeout, delay, metadata.IsSingleton);
+    }
+
+    private static IDistributedLockMetadata? Single(Type jobType, MethodInfo method, object[] attributes)
+    {
+        var all = attributes.OfType<IDistributedLockMetadata>().ToArray();
+        return all.Length <= 1
+            ? all.FirstOrDefault()
+            : throw new JobLockKeyException($"Job {JobKeyBinder.DisplayName(jobType, method)} has {all.Length} lock attributes ({string.Join(", ", all.Select(a => a.GetType().Name))}) in one place; use one.");
     }
 }

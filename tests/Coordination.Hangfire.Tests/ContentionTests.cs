@@ -123,7 +123,7 @@ public sealed class ContentionTests(HangfireFixture fixture)
     }
 
     [Fact]
-    public async Task AspectSingletonAttribute_IsHonouredOnJobs()
+    public async Task CoreSingletonAttributeWithSkip_IsHonouredOnJobs()
     {
         var run = Probe.NewRun();
         var storage = HangfireFixture.NewStorage();

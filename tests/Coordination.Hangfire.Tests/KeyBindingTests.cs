@@ -87,12 +87,17 @@ public sealed class KeyBindingTests
     }
 
     [Fact]
-    public void Attribute_WithMalformedTemplateOrTimeout_FailsWithTheValue()
+    public void Enqueue_WithMalformedTemplateOrTimeout_FailsNamingTheJobAndTheValue()
     {
-        var template = Assert.Throws<ArgumentException>(() => new DistributedLockAttribute("orders:{id"));
-        Assert.Contains("orders:{id", template.Message, StringComparison.Ordinal);
+        var storage = HangfireFixture.NewStorage();
+        var client = new BackgroundJobClient(storage);
 
-        var timeout = Assert.Throws<ArgumentException>(() => new DistributedLockAttribute("x") { Timeout = "soon" });
+        var template = Assert.IsType<JobLockKeyException>(Assert.ThrowsAny<Exception>(() => client.Enqueue(() => TestJobs.MalformedTemplate(1))).InnerException);
+        var timeout = Assert.IsType<JobLockKeyException>(Assert.ThrowsAny<Exception>(() => client.Enqueue(() => TestJobs.MalformedTimeout())).InnerException);
+
+        Assert.Contains("TestJobs.MalformedTemplate", template.Message, StringComparison.Ordinal);
+        Assert.Contains("orders:{id", template.Message, StringComparison.Ordinal);
+        Assert.Contains("TestJobs.MalformedTimeout", timeout.Message, StringComparison.Ordinal);
         Assert.Contains("Timeout 'soon'", timeout.Message, StringComparison.Ordinal);
     }
 }

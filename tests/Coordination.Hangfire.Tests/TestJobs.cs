@@ -51,7 +51,7 @@ public static class TestJobs
         }
     }
 
-    [DistributedLock("fail:{run}", OnContention = LockContention.Fail)]
+    [DistributedLock("fail:{run}", Timeout = "0", OnContention = LockContention.Fail)]
     [AutomaticRetry(Attempts = 1, DelaysInSeconds = [60])]
     public static void FailOnContention(string run)
     {
@@ -110,6 +110,17 @@ public static class TestJobs
     public static void BadTemplate(int customerId)
     {
         _ = customerId;
+    }
+
+    [DistributedLock("orders:{id")]
+    public static void MalformedTemplate(int id)
+    {
+        _ = id;
+    }
+
+    [DistributedLock("x", Timeout = "soon")]
+    public static void MalformedTimeout()
+    {
     }
 
     [DistributedLock("member:{order.Nope}")]
@@ -219,7 +230,8 @@ public static class TestJobs
         }
     }
 
-    [Coordination.Singleton("aspect:{run}", OnContention = SingletonContention.Skip)]
+    // The same core [Singleton] the compile-time aspect intercepts on direct calls; here the Hangfire filter reads it.
+    [Singleton("aspect:{run}", OnContention = LockContention.Skip)]
     public static void AspectMarked(string run)
     {
         using (Probe.For(run).Enter())

@@ -1,3 +1,4 @@
+using Coordination;
 using Coordination.Hangfire;
 
 namespace WebApp.Jobs;

@@ -42,7 +42,7 @@ internal sealed class EndpointLockPlan
         var value = placeholder.Source switch
         {
             "" when ArgumentNames.TryGetValue(placeholder.Name, out var parameter) =>
-                arguments is not null && arguments.TryGetValue(parameter, out var argument) ? MemberPaths.Read(argument, placeholder.MemberPath) : null,
+                arguments is not null && arguments.TryGetValue(parameter, out var argument) ? KeyTemplate.FormatValue(KeyMemberPath.Read(argument, placeholder.MemberPath, out _)) : null,
             "" or PlaceholderSources.Route => Convert.ToString(context.Request.RouteValues[placeholder.Name], CultureInfo.InvariantCulture),
             PlaceholderSources.Query => JoinValues(context.Request.Query[placeholder.Name]),
             PlaceholderSources.Header => JoinValues(context.Request.Headers[placeholder.Name]),

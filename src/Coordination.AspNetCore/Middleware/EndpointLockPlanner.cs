@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Runtime.CompilerServices;
 using Coordination.Keys;
 using Microsoft.AspNetCore.Http;
@@ -14,10 +13,11 @@ namespace Coordination.AspNetCore.Middleware;
 /// startup check for every endpoint and by the middleware, which caches the plan per endpoint.
 /// </summary>
 /// <remarks>
-/// Declarations, most specific last in endpoint metadata (controller, then action; group, then endpoint), are
-/// <see cref="DistributedLockAttribute"/>, <see cref="DisableDistributedLockAttribute"/>, and any attribute type named
-/// <c>SingletonAttribute</c> with a public string <c>Key</c> property (Coordination.Aspects and Coordination.Hangfire
-/// define one; recognised by shape so this package needs no reference to them). The last declaration wins.
+/// Declarations, most specific last in endpoint metadata (controller, then action; group, then endpoint), are any
+/// <see cref="IDistributedLockMetadata"/> (<see cref="DistributedLockAttribute"/>, <see cref="SingletonAttribute"/>, on
+/// an action, a controller, a minimal-API lambda or added by <c>.WithDistributedLock</c>) and
+/// <see cref="DisableDistributedLockAttribute"/>; the last one wins. The response settings come from the last
+/// <see cref="DistributedLockResponseAttribute"/>, then the options.
 /// </remarks>
 internal sealed class EndpointLockPlanner(IOptions<DistributedLockEndpointOptions> options)
 {
@@ -37,23 +37,23 @@ internal sealed class EndpointLockPlanner(IOptions<DistributedLockEndpointOption
     public EndpointLockPlan? Build(Endpoint endpoint, List<string> errors)
     {
         var name = endpoint.DisplayName ?? endpoint.ToString() ?? "(unnamed endpoint)";
-        var declaration = FindDeclaration(endpoint, name, errors);
+        var declaration = FindDeclaration(endpoint);
         if (declaration is null)
         {
             return null;
         }
 
         var start = errors.Count;
-        if (string.IsNullOrWhiteSpace(declaration.KeyTemplate))
+        if (string.IsNullOrWhiteSpace(declaration.Key))
         {
-            errors.Add($"Endpoint '{name}': the distributed lock key template must not be empty.");
+            errors.Add($"Endpoint '{name}': the distributed lock key template must not be empty (endpoints have no default key).");
             return null;
         }
 
         KeyTemplate template;
         try
         {
-            template = KeyTemplate.Parse(declaration.KeyTemplate);
+            template = KeyTemplate.Parse(declaration.Key);
         }
         catch (ArgumentException ex)
         {
@@ -68,38 +68,43 @@ internal sealed class EndpointLockPlanner(IOptions<DistributedLockEndpointOption
             CheckPlaceholder(endpoint, action, name, template, placeholder, argumentNames, errors);
         }
 
+        // Every contention intent answers with the contention status (a request cannot be dropped silently); Skip and
+        // Reschedule only change the unset timeout to a single try, as on every host.
         TimeSpan timeout = _options.DefaultTimeout;
         try
         {
-            timeout = declaration.WaitTimeout ?? _options.DefaultTimeout;
+            timeout = declaration.WaitTimeout
+                ?? (declaration.OnContention is LockContention.Skip or LockContention.Reschedule ? TimeSpan.Zero : _options.DefaultTimeout);
         }
         catch (FormatException ex)
         {
             errors.Add($"Endpoint '{name}': {ex.Message}");
         }
 
-        var status = declaration.ContentionStatusCode == 0 ? _options.ContentionStatusCode : declaration.ContentionStatusCode;
+        var response = endpoint.Metadata.GetMetadata<DistributedLockResponseAttribute>();
+        var status = response is { ContentionStatusCode: not 0 } ? response.ContentionStatusCode : _options.ContentionStatusCode;
         if (status is < 400 or > 599)
         {
-            errors.Add($"Endpoint '{name}': [DistributedLock(\"{declaration.KeyTemplate}\")] ContentionStatusCode must be a 4xx or 5xx status code; got {status}.");
+            errors.Add($"Endpoint '{name}': [DistributedLockResponse] ContentionStatusCode must be a 4xx or 5xx status code; got {status}.");
         }
 
         return errors.Count > start ? null : new EndpointLockPlan(
             template,
             timeout,
             status,
-            declaration.ExposeFencingTokenHeader || _options.ExposeFencingTokenHeader,
-            declaration.OnContention ?? _options.OnContention,
+            response?.ExposeFencingTokenHeader == true || _options.ExposeFencingTokenHeader,
+            response?.OnContention ?? _options.OnContention,
             argumentNames);
     }
 
     private static void CheckPlaceholder(Endpoint endpoint, ControllerActionDescriptor? action, string name, KeyTemplate template, KeyPlaceholder placeholder, Dictionary<string, string> argumentNames, List<string> errors)
     {
         var isRouteValue = endpoint is RouteEndpoint r && placeholder.MemberPath.Count == 0 && HasRouteValue(r, placeholder.Name);
-        if (placeholder.Source.Length == 0 && !isRouteValue && action?.Parameters.FirstOrDefault(p => string.Equals(p.Name, placeholder.RootName, StringComparison.OrdinalIgnoreCase)) is { } parameter)
+        if (placeholder.Source.Length == 0 && !isRouteValue && action?.Parameters.FirstOrDefault(p => string.Equals(p.Name, placeholder.RootName, StringComparison.Ordinal)) is { } parameter)
         {
-            // An MVC action argument: the lock is taken by the action filter, after model binding.
-            if (MemberPaths.TryResolveType(parameter.ParameterType, placeholder.MemberPath, out var missing))
+            // An MVC action argument: the lock is taken by the action filter, after model binding. Names and member
+            // paths match exactly, as for jobs and methods (KeyMemberPath).
+            if (KeyMemberPath.TryResolveType(parameter.ParameterType, placeholder.MemberPath, out var missing, out _))
             {
                 argumentNames[placeholder.Name] = parameter.Name;
             }
@@ -145,7 +150,7 @@ internal sealed class EndpointLockPlanner(IOptions<DistributedLockEndpointOption
             .Distinct(StringComparer.OrdinalIgnoreCase)
             .ToList();
 
-    private static DistributedLockAttribute? FindDeclaration(Endpoint endpoint, string name, List<string> errors)
+    private static IDistributedLockMetadata? FindDeclaration(Endpoint endpoint)
     {
         var metadata = endpoint.Metadata;
         for (var i = metadata.Count - 1; i >= 0; i--)
@@ -154,10 +159,8 @@ internal sealed class EndpointLockPlanner(IOptions<DistributedLockEndpointOption
             {
                 case DisableDistributedLockAttribute:
                     return null;
-                case DistributedLockAttribute declared:
+                case IDistributedLockMetadata declared:
                     return declared;
-                case Attribute attribute when SingletonShape.TryConvert(attribute, name, errors, out var converted):
-                    return converted;
             }
         }
 
@@ -167,58 +170,5 @@ internal sealed class EndpointLockPlanner(IOptions<DistributedLockEndpointOption
     private sealed class Entry(EndpointLockPlan? plan)
     {
         public EndpointLockPlan? Plan { get; } = plan;
-    }
-
-    /// <summary>Reads <c>[Singleton]</c> attributes from other Coordination packages by shape.</summary>
-    private static class SingletonShape
-    {
-        private static readonly ConditionalWeakTable<Type, Accessors?> Shapes = [];
-
-        public static bool TryConvert(Attribute attribute, string endpointName, List<string> errors, out DistributedLockAttribute? converted)
-        {
-            converted = null;
-            var accessors = Shapes.GetValue(attribute.GetType(), Describe);
-            if (accessors is null)
-            {
-                return false;
-            }
-
-            var key = accessors.Key.GetValue(attribute) as string ?? string.Empty;
-            converted = new DistributedLockAttribute(key);
-            try
-            {
-                if (accessors.GetWaitTimeout?.Invoke(attribute, null) is TimeSpan timeout)
-                {
-                    converted.WaitTimeout = timeout;
-                }
-                else if (accessors.Timeout?.GetValue(attribute) is string text)
-                {
-                    converted.Timeout = text;
-                }
-            }
-            catch (Exception ex) when (ex is TargetInvocationException or FormatException or ArgumentException)
-            {
-                errors.Add($"Endpoint '{endpointName}': [Singleton(\"{key}\")] has an invalid timeout. {(ex as TargetInvocationException)?.InnerException?.Message ?? ex.Message}");
-            }
-
-            return true;
-        }
-
-        private static Accessors? Describe(Type type)
-        {
-            if (type.Name != "SingletonAttribute" || type.GetProperty("Key", BindingFlags.Public | BindingFlags.Instance) is not { } key || key.PropertyType != typeof(string))
-            {
-                return null;
-            }
-
-            var getWaitTimeout = type.GetMethod("GetWaitTimeout", BindingFlags.Public | BindingFlags.Instance, Type.EmptyTypes);
-            var timeout = type.GetProperty("Timeout", BindingFlags.Public | BindingFlags.Instance);
-            return new Accessors(
-                key,
-                getWaitTimeout?.ReturnType == typeof(TimeSpan) ? getWaitTimeout : null,
-                timeout?.PropertyType == typeof(string) ? timeout : null);
-        }
-
-        private sealed record Accessors(PropertyInfo Key, MethodInfo? GetWaitTimeout, PropertyInfo? Timeout);
     }
 }

@@ -1,3 +1,9 @@
+// Shared source: compiled into Coordination (public) and, as a linked file, into Coordination.Aspects.Generator
+// (internal, netstandard2.0), so the compile-time and run-time template rules are one piece of code. Keep it to
+// APIs netstandard2.0 has (no ranges, no ArgumentNullException.ThrowIfNull, no string.Contains(char)).
+using System;
+using System.Collections.Generic;
+using System.Globalization;
 using System.Text;
 
 namespace Coordination.Keys;
@@ -8,7 +14,12 @@ namespace Coordination.Keys;
 /// <c>}}</c> write literal braces. Integrations decide which sources exist (route, query, header, claim,
 /// method or job arguments) and fill the placeholders with <see cref="Expand"/>.
 /// </summary>
-public sealed class KeyTemplate
+#if COORDINATION_KEYS_INTERNAL
+internal
+#else
+public
+#endif
+sealed class KeyTemplate
 {
     private readonly object[] _parts; // string literal or KeyPlaceholder
 
@@ -28,14 +39,34 @@ public sealed class KeyTemplate
     /// <summary>True when the template has no placeholders.</summary>
     public bool IsConstant => Placeholders.Count == 0;
 
+    /// <summary>The literal parts and placeholders in order; a literal is a <see cref="string"/> (braces unescaped).</summary>
+    internal IReadOnlyList<object> Parts => _parts;
+
     /// <summary>Parses <paramref name="template"/>.</summary>
     /// <exception cref="ArgumentException">The template is empty, has an unclosed or empty placeholder, or a stray brace.</exception>
     public static KeyTemplate Parse(string template)
     {
-        ArgumentNullException.ThrowIfNull(template);
+        if (template is null)
+        {
+            throw new ArgumentNullException(nameof(template));
+        }
+
+        return TryParse(template, out var parsed, out var error)
+            ? parsed!
+            : throw new ArgumentException($"Lock key template '{template}' {error!.Message}.", nameof(template));
+    }
+
+    /// <summary>
+    /// Parses <paramref name="template"/> without throwing; on failure <paramref name="error"/> says what is wrong
+    /// ("has a '{' at index 3 that is never closed") and where, so the generator can underline it.
+    /// </summary>
+    internal static bool TryParse(string template, out KeyTemplate? result, out KeyTemplateError? error)
+    {
+        result = null;
         if (string.IsNullOrWhiteSpace(template))
         {
-            throw new ArgumentException("A lock key template must not be empty or whitespace.", nameof(template));
+            error = new KeyTemplateError("must not be empty or whitespace", 0, template?.Length ?? 0);
+            return false;
         }
 
         var parts = new List<object>();
@@ -56,18 +87,25 @@ public sealed class KeyTemplate
             }
             else if (c == '}')
             {
-                throw new ArgumentException($"Lock key template '{template}' has a '}}' at index {i} without a matching '{{' (write '}}}}' for a literal brace).", nameof(template));
+                error = new KeyTemplateError($"has a '}}' at index {i} without a matching '{{' (write '}}}}' for a literal brace)", i, 1);
+                return false;
             }
             else if (c == '{')
             {
                 var close = template.IndexOf('}', i + 1);
                 if (close < 0)
                 {
-                    throw new ArgumentException($"Lock key template '{template}' has a '{{' at index {i} that is never closed.", nameof(template));
+                    error = new KeyTemplateError($"has a '{{' at index {i} that is never closed", i, template.Length - i);
+                    return false;
                 }
 
-                var body = template[(i + 1)..close].Trim();
-                var placeholder = KeyPlaceholder.Parse(body, template);
+                var body = template.Substring(i + 1, close - i - 1).Trim();
+                var placeholder = KeyPlaceholder.TryCreate(body, placeholders.Count, i, close - i + 1, out error);
+                if (placeholder is null)
+                {
+                    return false;
+                }
+
                 if (literal.Length > 0)
                 {
                     parts.Add(literal.ToString());
@@ -89,8 +127,23 @@ public sealed class KeyTemplate
             parts.Add(literal.ToString());
         }
 
-        return new KeyTemplate(template, [.. parts], [.. placeholders]);
+        error = null;
+        result = new KeyTemplate(template, parts.ToArray(), placeholders.ToArray());
+        return true;
     }
+
+    /// <summary>
+    /// Formats one placeholder value the way every integration does: strings as they are, <see cref="IFormattable"/>
+    /// values (numbers, dates, GUIDs) with the invariant culture, anything else with <see cref="object.ToString"/>.
+    /// Returns <see langword="null"/> for a null value.
+    /// </summary>
+    public static string? FormatValue(object? value) => value switch
+    {
+        null => null,
+        string s => s,
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString(),
+    };
 
     /// <summary>
     /// Fills the placeholders. <paramref name="resolve"/> returns the value of a placeholder, or
@@ -99,7 +152,11 @@ public sealed class KeyTemplate
     /// </summary>
     public string Expand(Func<KeyPlaceholder, string?> resolve)
     {
-        ArgumentNullException.ThrowIfNull(resolve);
+        if (resolve is null)
+        {
+            throw new ArgumentNullException(nameof(resolve));
+        }
+
         if (_parts.Length == 1 && _parts[0] is string only)
         {
             return only;
@@ -125,58 +182,4 @@ public sealed class KeyTemplate
 
     /// <inheritdoc />
     public override string ToString() => Template;
-}
-
-/// <summary>One placeholder of a <see cref="KeyTemplate"/>.</summary>
-/// <param name="Source">The source prefix (<c>query</c>, <c>header</c>, <c>claim</c>, <c>route</c>...), or empty for the default source.</param>
-/// <param name="Name">The name; for member paths the full dotted path (<c>order.Id</c>).</param>
-/// <param name="Text">The placeholder as written, with braces.</param>
-public sealed record KeyPlaceholder(string Source, string Name, string Text)
-{
-    /// <summary>The first segment of <see cref="Name"/> (the parameter name of a member path).</summary>
-    public string RootName => Name.Split('.')[0];
-
-    /// <summary>The member path after <see cref="RootName"/>, empty when there is none.</summary>
-    public IReadOnlyList<string> MemberPath => Name.Split('.')[1..];
-
-    internal static KeyPlaceholder Parse(string body, string template)
-    {
-        if (body.Length == 0)
-        {
-            throw new ArgumentException($"Lock key template '{template}' has an empty placeholder '{{}}'.", nameof(template));
-        }
-
-        var colon = body.IndexOf(':', StringComparison.Ordinal);
-        var source = colon >= 0 ? body[..colon].Trim() : string.Empty;
-        var name = colon >= 0 ? body[(colon + 1)..].Trim() : body;
-        if (name.Length == 0 || (colon >= 0 && source.Length == 0))
-        {
-            throw new ArgumentException($"Lock key template '{template}' has a malformed placeholder '{{{body}}}'; write '{{name}}' or '{{source:name}}'.", nameof(template));
-        }
-
-        if (name.Contains('{', StringComparison.Ordinal) || name.Split('.').Any(s => s.Length == 0))
-        {
-            throw new ArgumentException($"Lock key template '{template}' has a malformed placeholder '{{{body}}}'.", nameof(template));
-        }
-
-        return new KeyPlaceholder(source.ToLowerInvariant(), name, "{" + body + "}");
-    }
-}
-
-/// <summary>A key template placeholder had no value for this request or call.</summary>
-public sealed class KeyPlaceholderMissingException : Exception
-{
-    /// <summary>Creates the exception.</summary>
-    public KeyPlaceholderMissingException(string template, KeyPlaceholder placeholder)
-        : base($"The lock key template '{template}' needs a value for {placeholder.Text}, but none was supplied.")
-    {
-        Template = template;
-        Placeholder = placeholder;
-    }
-
-    /// <summary>The template being expanded.</summary>
-    public string Template { get; }
-
-    /// <summary>The placeholder without a value.</summary>
-    public KeyPlaceholder Placeholder { get; }
 }

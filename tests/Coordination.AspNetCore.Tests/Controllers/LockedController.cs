@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Coordination.AspNetCore.Tests.Controllers;
 
-/// <summary>Controller-level lock, inherited by actions, overridden by one and disabled on another.</summary>
+/// <summary>Controller-level lock, inherited by actions, overridden by two (one a [Singleton]) and disabled on another.</summary>
 [ApiController]
 [Route("ctl/{id}")]
 [DistributedLock("ctl:{id}")]
@@ -20,8 +20,18 @@ public sealed class LockedController : ControllerBase
     }
 
     [HttpGet("override")]
-    [DistributedLock("ctl-override:{id}", ContentionStatusCode = 423)]
+    [DistributedLock("ctl-override:{id}")]
+    [DistributedLockResponse(ContentionStatusCode = 423)]
     public string Override(string id) => TestApp.KeyOf(HttpContext);
+
+    // The core [Singleton], the same type Hangfire jobs and the compile-time aspect use, overriding the controller's lock.
+    [HttpGet("once")]
+    [Singleton("ctl-singleton:{id}")]
+    public async Task<string> Once(string id, [FromQuery] string gate, [FromServices] Gates gates, CancellationToken cancellationToken)
+    {
+        await gates.HoldAsync(gate, cancellationToken);
+        return TestApp.KeyOf(HttpContext);
+    }
 
     [HttpGet("open")]
     [DisableDistributedLock]

@@ -39,6 +39,23 @@ public sealed class ControllerLockTests
     }
 
     [Fact]
+    public async Task SingletonAttributeOnAction_RejectsASecondRequestForTheSameKey()
+    {
+        await using var app = await TestApp.StartAsync(controllers: [typeof(LockedController)]);
+        var id = NewId();
+        var holder = app.Client.GetAsync($"/ctl/{id}/once?gate=h");
+        await app.Gates.WaitEnteredAsync("h");
+
+        var second = await app.Client.GetAsync($"/ctl/{id}/once?gate=r");
+        var inherited = await app.Client.GetAsync($"/ctl/{id}");
+
+        Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, inherited.StatusCode);
+        app.Gates.Release("h");
+        Assert.Equal($"ctl-singleton:{id}", await (await holder).Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task AreaController_KeyUsesTheAreaRouteValue()
     {
         await using var app = await TestApp.StartAsync(controllers: [typeof(AdminReportsController)]);

@@ -4,6 +4,7 @@ using Coordination.AspNetCore.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
 
 namespace Coordination.AspNetCore.Tests.Middleware;
 
@@ -11,12 +12,12 @@ public sealed class MinimalApiLockTests
 {
     private static string NewId() => Guid.NewGuid().ToString("N");
 
-    private static void MapHold(WebApplication app, string template, Action<DistributedLockAttribute>? configure = null) =>
+    private static void MapHold(WebApplication app, string template, Action<DistributedLockAttribute>? configure = null, Action<DistributedLockResponseAttribute>? response = null) =>
         app.MapGet("/hold/{id}", async (HttpContext context, Gates gates, string gate) =>
         {
             await gates.HoldAsync(gate, context.RequestAborted);
             return TestApp.KeyOf(context);
-        }).WithDistributedLock(template, configure);
+        }).WithDistributedLock(template, configure).WithDistributedLockResponse(response ?? (_ => { }));
 
     [Fact]
     public async Task TryOnce_WhileOneRequestHoldsTheKey_EveryOtherRequestGets409ProblemWithRetryAfter()
@@ -176,7 +177,7 @@ public sealed class MinimalApiLockTests
     [Fact]
     public async Task EndpointContentionStatusCode_IsUsedInsteadOf409()
     {
-        await using var app = await TestApp.StartAsync(a => MapHold(a, "locked:{id}", o => o.ContentionStatusCode = 423));
+        await using var app = await TestApp.StartAsync(a => MapHold(a, "locked:{id}", response: o => o.ContentionStatusCode = 423));
         var id = NewId();
         var holder = app.Client.GetAsync($"/hold/{id}?gate=h");
         await app.Gates.WaitEnteredAsync("h");
@@ -218,7 +219,7 @@ public sealed class MinimalApiLockTests
             a =>
             {
                 MapHold(a, "cb:{id}");
-                a.MapGet("/own/{id}", TestApp.KeyOf).WithDistributedLock("cb:{id}", o => o.OnContention = async (c, ct) =>
+                a.MapGet("/own/{id}", TestApp.KeyOf).WithDistributedLock("cb:{id}").WithDistributedLockResponse(o => o.OnContention = async (c, ct) =>
                 {
                     c.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
                     await c.HttpContext.Response.WriteAsync($"endpoint busy {c.Key} {c.KeyTemplate}", ct);
@@ -246,7 +247,7 @@ public sealed class MinimalApiLockTests
         await using var app = await TestApp.StartAsync(a =>
         {
             a.MapGet("/token/{id}", (HttpContext c) => $"{TestApp.KeyOf(c)}|{c.Features.Get<IDistributedLockFeature>()!.FencingToken}")
-                .WithDistributedLock("token:{id}", o => o.ExposeFencingTokenHeader = true);
+                .WithDistributedLock("token:{id}").WithDistributedLockResponse(o => o.ExposeFencingTokenHeader = true);
             a.MapGet("/quiet/{id}", TestApp.KeyOf).WithDistributedLock("quiet:{id}");
         });
         var id = NewId();
@@ -300,7 +301,7 @@ public sealed class MinimalApiLockTests
     }
 
     [Fact]
-    public async Task SingletonAttributeOnEndpoint_IsHonouredLikeDistributedLock()
+    public async Task SingletonAttributeOnLambda_IsHonouredLikeDistributedLock()
     {
         var key = "nightly-" + NewId();
         var gates = new Gates();
@@ -319,6 +320,26 @@ public sealed class MinimalApiLockTests
         Assert.Equal(HttpStatusCode.Conflict, rejected.StatusCode);
         gates.Release("h");
         Assert.Equal(key, await (await holder).Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task WithDistributedLock_AddsTheCoreAttribute_TheSameMetadataAsTheAttributeSpelling()
+    {
+        await using var app = await TestApp.StartAsync(a =>
+        {
+            a.MapGet("/fluent/{id}", TestApp.KeyOf).WithDistributedLock("fluent:{id}", o => o.OnContention = LockContention.Skip);
+            a.MapGet("/attribute/{id}", [DistributedLock("attribute:{id}", OnContention = LockContention.Skip)] (HttpContext c) => TestApp.KeyOf(c));
+        });
+
+        var endpoints = ((IEndpointRouteBuilder)app.App).DataSources.SelectMany(d => d.Endpoints).ToList();
+        var fluent = endpoints.Single(e => e.DisplayName!.Contains("/fluent/", StringComparison.Ordinal)).Metadata.GetMetadata<IDistributedLockMetadata>();
+        var attribute = endpoints.Single(e => e.DisplayName!.Contains("/attribute/", StringComparison.Ordinal)).Metadata.GetMetadata<IDistributedLockMetadata>();
+
+        Assert.IsType<DistributedLockAttribute>(fluent);
+        Assert.IsType<DistributedLockAttribute>(attribute);
+        Assert.Equal(LockContention.Skip, fluent.OnContention);
+        Assert.Equal("fluent:1", await app.Client.GetStringAsync("/fluent/1"));
+        Assert.Equal("attribute:1", await app.Client.GetStringAsync("/attribute/1"));
     }
 
     private static void InterlockedMax(ref int target, int value)

@@ -124,7 +124,7 @@ public sealed class StartupValidationTests
     {
         await using var app = await TestApp.StartAsync();
 
-        Assert.Throws<ArgumentException>(() => app.App.MapGet("/s", () => "x").WithDistributedLock("s", o => o.ContentionStatusCode = 200));
+        Assert.Throws<ArgumentException>(() => app.App.MapGet("/s", () => "x").WithDistributedLock("s").WithDistributedLockResponse(o => o.ContentionStatusCode = 200));
         Assert.Throws<ArgumentException>(() => app.App.MapGet("/t", () => "x").WithDistributedLock("t", o => o.Timeout = "soon"));
         Assert.Throws<ArgumentOutOfRangeException>(() => app.App.MapGet("/n", () => "x").WithDistributedLock("n", o => o.WaitTimeout = TimeSpan.FromSeconds(-2)));
     }

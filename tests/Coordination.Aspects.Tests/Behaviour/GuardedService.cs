@@ -95,20 +95,20 @@ public class GuardedService
         return 1;
     }
 
-    [Singleton("hold:{name}", OnContention = SingletonContention.Skip)]
+    [Singleton("hold:{name}", OnContention = LockContention.Skip)]
     public async Task<int?> SkipAsync(string name, Probe probe)
     {
         await probe.StepAsync();
         return 7;
     }
 
-    [Singleton("hold:{name}", OnContention = SingletonContention.Skip)]
+    [Singleton("hold:{name}", OnContention = LockContention.Skip)]
     public async ValueTask SkipVoidAsync(string name, Probe probe) => await probe.StepAsync();
 
     [Singleton("hold:{name}")]
     public async Task HoldAsync(string name, Probe probe) => await probe.StepAsync();
 
-    [Singleton("hold:{name}", TimeoutMilliseconds = 50)]
+    [Singleton("hold:{name}", Timeout = "00:00:00.050")]
     public async Task TryBrieflyAsync(string name, Probe probe) => await probe.StepAsync();
 
     [Singleton("orders:{order.Id}:{order.Customer.Region}")]

@@ -5,24 +5,34 @@ namespace Coordination.Aspects.Tests.Behaviour;
 public sealed class SingletonAttributeTests
 {
     [Theory]
-    [InlineData(null, -1, SingletonContention.Throw, -1)]
-    [InlineData(null, -1, SingletonContention.Skip, 0)]
-    [InlineData("00:00:05", -1, SingletonContention.Throw, 5000)]
-    [InlineData(null, 250, SingletonContention.Skip, 250)]
-    public void GetWaitTimeout_CombinesTheOptions(string? timeout, int milliseconds, SingletonContention onContention, int expectedMilliseconds)
+    [InlineData(null, null)]
+    [InlineData("0", 0)]
+    [InlineData("00:00:05", 5000)]
+    [InlineData("00:00:00.250", 250)]
+    [InlineData("Infinite", -1)]
+    public void WaitTimeout_ReadsTheTimeoutText_NullWhenUnset(string? timeout, int? expectedMilliseconds)
     {
-        var attribute = new SingletonAttribute("k") { Timeout = timeout, TimeoutMilliseconds = milliseconds, OnContention = onContention };
+        var attribute = new SingletonAttribute("k") { Timeout = timeout, OnContention = LockContention.Skip };
 
-        Assert.Equal(TimeSpan.FromMilliseconds(expectedMilliseconds), attribute.GetWaitTimeout());
+        Assert.Equal(expectedMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : null, attribute.WaitTimeout);
     }
 
     [Fact]
-    public void GetWaitTimeout_WithNegativeTimeout_ThrowsNamingTheKey()
+    public void WaitTimeout_WithNegativeTimeout_ThrowsNamingTheKey()
     {
         var attribute = new SingletonAttribute("jobs:{id}") { Timeout = "-00:00:01" };
 
-        var error = Assert.Throws<FormatException>(() => attribute.GetWaitTimeout());
+        var error = Assert.Throws<FormatException>(() => attribute.WaitTimeout);
 
         Assert.Contains("jobs:{id}", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WaitTimeout_WrittenFromCode_RoundTripsThroughTheTimeoutText()
+    {
+        var attribute = new DistributedLockAttribute("k") { WaitTimeout = Timeout.InfiniteTimeSpan };
+
+        Assert.Equal("Infinite", attribute.Timeout);
+        Assert.Equal(Timeout.InfiniteTimeSpan, attribute.WaitTimeout);
     }
 }

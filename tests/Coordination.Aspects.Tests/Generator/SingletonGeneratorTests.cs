@@ -17,10 +17,10 @@ public sealed class SingletonGeneratorTests
             [Singleton("task-t:{order.Id}:{order.Region}", Timeout = "00:00:05")]
             public Task<int> CountAsync(Order order) => Task.FromResult(order.Id);
 
-            [Singleton("vt:{n}", TimeoutMilliseconds = 0, OnContention = SingletonContention.Skip)]
+            [Singleton("vt:{n}", Timeout = "0", OnContention = LockContention.Skip)]
             public static ValueTask TouchAsync(int n) => default;
 
-            [Singleton("vt-t:{n}", OnContention = SingletonContention.Skip)]
+            [Singleton("vt-t:{n}", OnContention = LockContention.Skip)]
             public ValueTask<string?> NameAsync(int? n) => new((string?)null);
 
             [Singleton("generic:{value}")]
@@ -209,8 +209,7 @@ public sealed class SingletonGeneratorTests
     [Theory]
     [InlineData("Timeout = \"soon\"", "Timeout = \"soon\"")]
     [InlineData("Timeout = \"-00:00:01\"", "Timeout = \"-00:00:01\"")]
-    [InlineData("TimeoutMilliseconds = -5", "TimeoutMilliseconds = -5")]
-    [InlineData("Timeout = \"00:00:01\", TimeoutMilliseconds = 10", "TimeoutMilliseconds = 10")]
+    [InlineData("Timeout = \"-1\"", "Timeout = \"-1\"")]
     public async Task InvalidTimeout_ReportsCSG003AtTheArgument(string arguments, string spanned)
     {
         var result = await RunAsync($$"""
@@ -239,7 +238,7 @@ public sealed class SingletonGeneratorTests
             namespace App;
             public class Jobs
             {
-                [Singleton("jobs", OnContention = SingletonContention.Skip)]
+                [Singleton("jobs", OnContention = LockContention.Skip)]
                 public {{returnType}} RunAsync<T>() => throw new NotSupportedException();
             }
             """);
@@ -283,6 +282,40 @@ public sealed class SingletonGeneratorTests
         Assert.Equal("CSG007", error.Id);
         Assert.Contains(reason, error.GetMessage(), StringComparison.Ordinal);
         Assert.Null(result.Generated);
+    }
+
+    [Fact]
+    public async Task SingletonOnMinimalApiLambda_IsLeftToTheEndpointIntegration_WithoutAnyDiagnostic()
+    {
+        var result = await RunAsync("""
+            namespace App;
+            public static class Endpoints
+            {
+                public static Delegate Handler() => [Singleton("orders:{id}", Timeout = "0")] (int id) => id.ToString();
+                public static Delegate Lock() => [DistributedLock("orders:{id}")] (int id) => id;
+            }
+            """);
+
+        Assert.Empty(result.Errors);
+        Assert.Null(result.Generated);
+    }
+
+    [Fact]
+    public async Task DistributedLockOnMethod_GuardsCallsLikeSingleton_WithArgumentSourcePlaceholders()
+    {
+        var result = await RunAsync("""
+            namespace App;
+            public class Billing
+            {
+                [DistributedLock("billing:{arg:tenant}", Timeout = "00:00:01")]
+                public Task RunAsync(string tenant) => Task.CompletedTask;
+                public Task CallAsync() => RunAsync("t");
+            }
+            """);
+
+        Assert.Empty(result.Errors);
+        Assert.Contains("KeyPart(@tenant, \"billing:{arg:tenant}\", 0)", result.Generated, StringComparison.Ordinal);
+        Assert.Contains("global::Coordination.LockContention.Fail", result.Generated, StringComparison.Ordinal);
     }
 
     [Fact]
