@@ -3,26 +3,6 @@ using System.Text;
 
 namespace Coordination.ZooKeeper;
 
-/// <summary>Permissions of an ACL entry (ZooDefs.Perms).</summary>
-[Flags]
-public enum ZooKeeperPermissions
-{
-    /// <summary>No permission.</summary>
-    None = 0,
-    /// <summary>Read data and list children.</summary>
-    Read = 1,
-    /// <summary>Set data.</summary>
-    Write = 2,
-    /// <summary>Create children.</summary>
-    Create = 4,
-    /// <summary>Delete children.</summary>
-    Delete = 8,
-    /// <summary>Set ACLs.</summary>
-    Admin = 16,
-    /// <summary>Every permission.</summary>
-    All = Read | Write | Create | Delete | Admin,
-}
-
 /// <summary>One ACL entry: permissions granted to an identity (<c>scheme:id</c>).</summary>
 /// <param name="Permissions">What the identity may do.</param>
 /// <param name="Scheme">The scheme: <c>world</c>, <c>auth</c>, <c>digest</c>, <c>ip</c>...</param>

@@ -98,7 +98,7 @@ public sealed partial class ZooKeeperClient
     {
         var path = request.Path!;
         var op = request.Op;
-        var deadline = Stopwatch.GetTimestamp() + (long)(_options.OperationTimeout.TotalSeconds * Stopwatch.Frequency);
+        var deadline = Deadline.After(_options.OperationTimeout);
         try
         {
             while (true)
@@ -119,7 +119,7 @@ public sealed partial class ZooKeeperClient
                     break;
                 }
 
-                var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+                var left = deadline.Remaining;
                 if (state == ZooKeeperState.Suspended && _options.UnavailableAfter is { } unavailable)
                 {
                     if (IsUnavailable(unavailable))

@@ -273,7 +273,7 @@ public sealed partial class ZooKeeperClient
         _connected.TrySetException(new SessionExpiredException(null, $"ZooKeeper session 0x{SessionId:x} expired."));
         _ = _connected.Task.Exception; // observed
         FailAuthWaiters(new SessionExpiredException(null));
-        var ev = new WatchedEvent(WatchEventType.None, WatchKeeperState.Expired, null);
+        var ev = new WatchedEvent(WatchEventType.None, WatchedEventState.Expired, null);
         foreach (var w in _watches.DrainAll())
         {
             Dispatch(() => w(ev));
@@ -327,7 +327,7 @@ public sealed partial class ZooKeeperClient
             case Xids.Notification:
             {
                 var type = (WatchEventType)r.ReadInt();
-                var state = (WatchKeeperState)r.ReadInt();
+                var state = (WatchedEventState)r.ReadInt();
                 var path = Strip(r.ReadString());
                 var ev = new WatchedEvent(type, state, path);
                 foreach (var w in _watches.Materialize(ev))

@@ -174,9 +174,13 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
     /// <exception cref="ConnectionLossException">No server answered for <paramref name="unavailableAfter"/>.</exception>
     /// <exception cref="TimeoutException">Not connected within <paramref name="timeout"/>.</exception>
     /// <exception cref="SessionExpiredException">The session expired.</exception>
-    public async Task WaitForSessionAsync(TimeSpan unavailableAfter, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public Task WaitForSessionAsync(TimeSpan unavailableAfter, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        WaitForSessionCoreAsync(unavailableAfter, timeout, cancellationToken);
+
+    /// <summary>One wait for both public forms: until connected, the deadline, or (with a bound) the servers known gone.</summary>
+    private async Task WaitForSessionCoreAsync(TimeSpan? unavailableAfter, TimeSpan? timeout, CancellationToken cancellationToken)
     {
-        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        var deadline = Deadline.After(timeout);
         while (true)
         {
             Task connected, failed;
@@ -192,24 +196,34 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
                 failed = _attemptFailed.Task;
             }
 
-            if (IsUnavailable(unavailableAfter))
+            if (unavailableAfter is { } bound && IsUnavailable(bound))
             {
-                throw new ConnectionLossException(null, $"No ZooKeeper server of '{_connectionString}' has answered for {Stopwatch.GetElapsedTime(LastHeardFromServer).TotalSeconds:0.0} s (unavailable after {unavailableAfter}).");
+                throw new ConnectionLossException(null, $"No ZooKeeper server of '{_connectionString}' has answered for {Stopwatch.GetElapsedTime(LastHeardFromServer).TotalSeconds:0.0} s (unavailable after {bound}).");
             }
 
-            var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
-            if (left <= TimeSpan.Zero)
+            if (deadline.HasPassed)
             {
                 throw new TimeoutException($"ZooKeeper ({_connectionString}) was not connected within {timeout}.");
             }
 
-            // Wake on the connection, on a failed attempt (it may make the servers "known gone"), or when the silence
-            // reaches the bound.
-            var untilBound = unavailableAfter - Stopwatch.GetElapsedTime(LastHeardFromServer);
-            var wait = untilBound > TimeSpan.Zero && untilBound < left ? untilBound : left;
+            // Wake on the connection; with a bound also on a failed attempt (it may make the servers "known gone") or
+            // when the silence reaches the bound.
+            var wait = deadline.Remaining;
+            Task wake = connected;
+            if (unavailableAfter is { } b)
+            {
+                var untilBound = b - Stopwatch.GetElapsedTime(LastHeardFromServer);
+                if (untilBound > TimeSpan.Zero && (deadline.IsInfinite || untilBound < wait))
+                {
+                    wait = untilBound;
+                }
+
+                wake = Task.WhenAny(connected, failed);
+            }
+
             try
             {
-                await Task.WhenAny(connected, failed).WaitAsync(wait, cancellationToken).ConfigureAwait(false);
+                await wake.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
@@ -226,39 +240,8 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
     /// <summary>Waits until the client is connected.</summary>
     /// <exception cref="TimeoutException">Not connected within <paramref name="timeout"/>.</exception>
     /// <exception cref="SessionExpiredException">The session expired.</exception>
-    public async Task WaitForConnectedAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
-    {
-        var deadline = timeout is { } t ? Stopwatch.GetTimestamp() + (long)(t.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
-        while (true)
-        {
-            Task wait;
-            lock (_stateGate)
-            {
-                ThrowIfTerminal(null);
-                if (_state == ZooKeeperState.Connected)
-                {
-                    return;
-                }
-
-                wait = _connected.Task;
-            }
-
-            var left = deadline == long.MaxValue ? Timeout.InfiniteTimeSpan : Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
-            if (left != Timeout.InfiniteTimeSpan && left <= TimeSpan.Zero)
-            {
-                throw new TimeoutException($"ZooKeeper ({_connectionString}) was not connected within {timeout}.");
-            }
-
-            try
-            {
-                await wait.WaitAsync(left, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                throw new TimeoutException($"ZooKeeper ({_connectionString}) was not connected within {timeout}.");
-            }
-        }
-    }
+    public Task WaitForConnectedAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        WaitForSessionCoreAsync(null, timeout, cancellationToken);
 
     private void ThrowIfTerminal(string? path)
     {

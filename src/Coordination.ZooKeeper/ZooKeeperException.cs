@@ -46,31 +46,3 @@ public class ZooKeeperException : Exception
         _ => new ZooKeeperException(code, path, message),
     };
 }
-
-/// <summary>The node does not exist.</summary>
-public sealed class NoNodeException(string? path, string? message = null) : ZooKeeperException(ZooKeeperErrorCode.NoNode, path, message);
-
-/// <summary>The node already exists.</summary>
-public sealed class NodeExistsException(string? path, string? message = null) : ZooKeeperException(ZooKeeperErrorCode.NodeExists, path, message);
-
-/// <summary>The expected version did not match the node's version.</summary>
-public sealed class BadVersionException(string? path, string? message = null) : ZooKeeperException(ZooKeeperErrorCode.BadVersion, path, message);
-
-/// <summary>The node has children and cannot be deleted.</summary>
-public sealed class NotEmptyException(string? path, string? message = null) : ZooKeeperException(ZooKeeperErrorCode.NotEmpty, path, message);
-
-/// <summary>The session's identities are not allowed this operation by the node's ACL.</summary>
-public sealed class NoAuthException(string? path, string? message = null) : ZooKeeperException(ZooKeeperErrorCode.NoAuth, path, message);
-
-/// <summary>The session expired; ephemeral nodes are gone and the client must be replaced.</summary>
-public sealed class SessionExpiredException(string? path, string? message = null) : ZooKeeperException(ZooKeeperErrorCode.SessionExpired, path, message);
-
-/// <summary>
-/// The connection was lost before the operation's result was known (it may or may not have been applied),
-/// or no server could be reached in time.
-/// </summary>
-public sealed class ConnectionLossException(string? path, string? message = null, Exception? innerException = null)
-    : ZooKeeperException(ZooKeeperErrorCode.ConnectionLoss, path, message, innerException);
-
-/// <summary>The operation got no answer within the client's operation timeout.</summary>
-public sealed class OperationTimeoutException(string? path, string? message = null) : ZooKeeperException(ZooKeeperErrorCode.OperationTimeout, path, message);

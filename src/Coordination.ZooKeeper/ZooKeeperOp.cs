@@ -80,21 +80,3 @@ public abstract record ZooKeeperOp(string Path)
         }
     }
 }
-
-/// <summary>Result of one operation of a multi.</summary>
-/// <param name="Error">Ok, or the error of this operation (RuntimeInconsistency for operations rolled back because another failed).</param>
-/// <param name="Path">For a create: the created path (relative to the chroot).</param>
-/// <param name="Stat">For a set-data: the new stat.</param>
-public sealed record ZooKeeperOpResult(ZooKeeperErrorCode Error, string? Path = null, ZooKeeperStat? Stat = null);
-
-/// <summary>Result of a create: the actual path (with the sequence suffix) and the node's stat.</summary>
-public sealed record ZooKeeperCreateResult(string Path, ZooKeeperStat Stat);
-
-/// <summary>Result of a get-data.</summary>
-public sealed record ZooKeeperDataResult(byte[] Data, ZooKeeperStat Stat);
-
-/// <summary>Result of a get-children.</summary>
-public sealed record ZooKeeperChildrenResult(IReadOnlyList<string> Children, ZooKeeperStat Stat);
-
-/// <summary>Result of a get-ACL.</summary>
-public sealed record ZooKeeperAclResult(IReadOnlyList<ZooKeeperAcl> Acl, ZooKeeperStat Stat);

@@ -11,7 +11,7 @@ namespace Coordination;
 /// configuration, discovery). Both are created on first use. A ZooKeeper session that expires is replaced by
 /// a new client; <see cref="ZooKeeperSessionReplaced"/> tells features to re-create their ephemeral state.
 /// </summary>
-public sealed class CoordinationConnections : IAsyncDisposable, IDisposable
+internal sealed class CoordinationConnections : ICoordinationConnections, IAsyncDisposable, IDisposable
 {
     private readonly HybridCoordinationOptions _options;
     private readonly ILoggerFactory _loggerFactory;

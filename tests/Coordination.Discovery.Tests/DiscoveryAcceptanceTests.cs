@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Coordination.Testing;
 using Coordination.ZooKeeper;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,7 +21,7 @@ public sealed class DiscoveryAcceptanceTests
         await using var b = await TestApps.StartInstanceAsync(scope, Service, "b", o => o.Version = "2.0.0");
         await using var client = TestApps.BuildClient(scope, Service);
 
-        await DiscoveryEnv.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 2, "both instances discovered");
+        await Poll.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 2, "both instances discovered");
         var seen = await TestApps.ReachAsync(client, Service, 6);
 
         Assert.Equal(["a", "b"], seen.Order());
@@ -59,14 +60,14 @@ public sealed class DiscoveryAcceptanceTests
         await using var b = await TestApps.StartInstanceAsync(scope, Service, "b");
         await using var client = TestApps.BuildClient(scope, Service);
         await using var zk = await DiscoveryEnv.ConnectAsync();
-        await DiscoveryEnv.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 2, "both instances discovered");
+        await Poll.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 2, "both instances discovered");
 
         await b.StopAsync();
 
         // The node is deleted before StopAsync returns, not when the session times out (b's session is still open).
         Assert.Null(await zk.ExistsAsync($"{scope.Root}/services/{Service}/b"));
         Assert.Equal(ZooKeeperState.Connected, b.Connections().ZooKeeperIfCreated!.State);
-        await DiscoveryEnv.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).SequenceEqual(["a"]), "client sees b gone");
+        await Poll.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).SequenceEqual(["a"]), "client sees b gone");
         Assert.Equal(["a"], await TestApps.ReachAsync(client, Service, 4));
     }
 
@@ -77,20 +78,20 @@ public sealed class DiscoveryAcceptanceTests
         await using var a = await TestApps.StartInstanceAsync(scope, Service, "a");
         await using var client = TestApps.BuildClient(scope, Service);
         using var child = await ChildInstance.StartAsync(scope, Service, "child");
-        await DiscoveryEnv.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 2, "child discovered");
+        await Poll.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 2, "child discovered");
         Assert.Equal(["a", "child"], (await TestApps.ReachAsync(client, Service, 6)).Order());
 
         child.Kill();
 
         // Nothing deletes the node but the server's session expiry: session timeout plus one tick of slack, plus the watch.
-        await DiscoveryEnv.UntilAsync(
+        await Poll.UntilAsync(
             async () => (await TestApps.InstanceIdsAsync(client, Service)).SequenceEqual(["a"]),
             "killed child removed",
             DiscoveryEnv.SessionTimeout + TimeSpan.FromSeconds(3));
         Assert.Equal(["a"], await TestApps.ReachAsync(client, Service, 4));
 
         using var restarted = await ChildInstance.StartAsync(scope, Service, "child");
-        await DiscoveryEnv.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 2, "restarted child discovered");
+        await Poll.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 2, "restarted child discovered");
         Assert.Equal(["a", "child"], (await TestApps.ReachAsync(client, Service, 6)).Order());
     }
 
@@ -108,13 +109,13 @@ public sealed class DiscoveryAcceptanceTests
 
         await DiscoveryEnv.ExpireAsync(original);
 
-        await DiscoveryEnv.UntilAsync(
+        await Poll.UntilAsync(
             async () => await zk.ExistsAsync(path) is { } stat && stat.EphemeralOwner != oldOwner,
             "node re-created by a new session");
         var replacement = a.Connections().ZooKeeperIfCreated!;
         Assert.NotSame(original, replacement);
         Assert.Equal(replacement.SessionId, (await zk.ExistsAsync(path))!.EphemeralOwner);
-        await DiscoveryEnv.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).SequenceEqual(["a"]), "client sees a");
+        await Poll.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).SequenceEqual(["a"]), "client sees a");
         Assert.Equal(["a"], await TestApps.ReachAsync(client, Service, 2));
     }
 
@@ -129,7 +130,7 @@ public sealed class DiscoveryAcceptanceTests
 
         await zk.DeleteAsync(path);
 
-        await DiscoveryEnv.UntilAsync(async () => await zk.ExistsAsync(path) is { } stat && stat.Czxid != before.Czxid, "node re-created");
+        await Poll.UntilAsync(async () => await zk.ExistsAsync(path) is { } stat && stat.Czxid != before.Czxid, "node re-created");
         Assert.Equal(a.Connections().ZooKeeperIfCreated!.SessionId, (await zk.ExistsAsync(path))!.EphemeralOwner);
     }
 
@@ -139,13 +140,13 @@ public sealed class DiscoveryAcceptanceTests
         var scope = DiscoveryEnv.NewScope();
         await using var a = await TestApps.StartInstanceAsync(scope, Service, "a");
         await using var client = TestApps.BuildClient(scope, Service);
-        await DiscoveryEnv.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 1, "a discovered");
+        await Poll.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 1, "a discovered");
 
-        await DiscoveryEnv.ExpireAsync(client.GetRequiredService<CoordinationConnections>().ZooKeeperIfCreated!);
+        await DiscoveryEnv.ExpireAsync(client.GetRequiredService<ICoordinationConnections>().ZooKeeperIfCreated!);
         await using var b = await TestApps.StartInstanceAsync(scope, Service, "b");
 
         // b registered after the client's watches died with its session: only the re-established watch can see it.
-        await DiscoveryEnv.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 2, "b discovered on the new session");
+        await Poll.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 2, "b discovered on the new session");
     }
 
     [Fact]
@@ -159,10 +160,10 @@ public sealed class DiscoveryAcceptanceTests
         Assert.Empty(await discovery.GetInstancesAsync(Service));
 
         var a = await TestApps.StartInstanceAsync(scope, Service, "a");
-        await DiscoveryEnv.UntilAsync(() => events.Any(e => e.SequenceEqual(["a"])), "event with a");
+        await Poll.UntilAsync(() => events.Any(e => e.SequenceEqual(["a"])), "event with a");
         await a.StopAsync();
         await a.DisposeAsync();
-        await DiscoveryEnv.UntilAsync(() => events.LastOrDefault() is { Length: 0 }, "event with no instance");
+        await Poll.UntilAsync(() => events.LastOrDefault() is { Length: 0 }, "event with no instance");
     }
 
     [Fact]
@@ -171,10 +172,10 @@ public sealed class DiscoveryAcceptanceTests
         var scope = DiscoveryEnv.NewScope();
         await using var a = await TestApps.StartInstanceAsync(scope, Service, "a");
         await using var watcher = TestApps.BuildClient(scope, Service);
-        await DiscoveryEnv.UntilAsync(async () => (await TestApps.InstanceIdsAsync(watcher, Service)).Length == 1, "a discovered");
+        await Poll.UntilAsync(async () => (await TestApps.InstanceIdsAsync(watcher, Service)).Length == 1, "a discovered");
         await using var redis = await ConnectionMultiplexer.ConnectAsync(DiscoveryEnv.Redis);
         var key = scope.Prefix + "services:" + Service;
-        await DiscoveryEnv.UntilAsync(async () => (await redis.GetDatabase().StringGetAsync(key)).HasValue, "copy in Redis");
+        await Poll.UntilAsync(async () => (await redis.GetDatabase().StringGetAsync(key)).HasValue, "copy in Redis");
         using (var doc = JsonDocument.Parse((string)(await redis.GetDatabase().StringGetAsync(key))!))
         {
             Assert.Equal(Service, doc.RootElement.GetProperty("service").GetString());
@@ -223,7 +224,7 @@ public sealed class DiscoveryAcceptanceTests
         await using var a = await TestApps.StartInstanceAsync(scope, Service, "a", o => o.AdvertisedHost = "127.0.0.1", url: "http://0.0.0.0:0");
         await using var client = TestApps.BuildClient(scope, Service);
 
-        await DiscoveryEnv.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 1, "a discovered");
+        await Poll.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 1, "a discovered");
         var endpoint = (await client.GetRequiredService<IServiceDiscovery>().GetInstancesAsync(Service)).Single().Endpoints.Single();
 
         Assert.Equal("127.0.0.1", endpoint.Host);
@@ -238,7 +239,7 @@ public sealed class DiscoveryAcceptanceTests
         await using var a = await TestApps.StartInstanceAsync(scope, Service, "a", o => o.Endpoints.Add("https://orders-1.example:8443"));
         await using var client = TestApps.BuildClient(scope, Service);
 
-        await DiscoveryEnv.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 1, "a discovered");
+        await Poll.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 1, "a discovered");
         var instance = (await client.GetRequiredService<IServiceDiscovery>().GetInstancesAsync(Service)).Single();
 
         Assert.Equal([new Uri("https://orders-1.example:8443")], instance.Endpoints);

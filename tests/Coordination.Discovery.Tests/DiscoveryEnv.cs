@@ -41,11 +41,7 @@ internal static class DiscoveryEnv
         OperationTimeout = TimeSpan.FromSeconds(5),
     });
 
-    public static Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null) =>
-        Coordination.Testing.Poll.UntilAsync(condition, timeout ?? TimeSpan.FromSeconds(20), what);
 
-    public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
-        UntilAsync(() => Task.FromResult(condition()), what, timeout);
 
     /// <summary>Expires a session on purpose (twin connection closed) until the client reports Expired or Closed.</summary>
     public static Task ExpireAsync(ZooKeeperClient client) =>

@@ -1,3 +1,4 @@
+using Coordination.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.ServiceDiscovery;
@@ -20,7 +21,7 @@ public sealed class EndpointProviderTests
         });
         await using var b = await TestApps.StartInstanceAsync(scope, Service, "b", o => o.Endpoints.Add("http://b.example:8080"));
         await using var client = TestApps.BuildClient(scope, Service);
-        await DiscoveryEnv.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 2, "both discovered");
+        await Poll.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 2, "both discovered");
         var resolver = client.GetRequiredService<ServiceEndpointResolver>();
 
         var secure = await resolver.GetEndpointsAsync($"https+http://{Service}", default);
@@ -36,14 +37,14 @@ public sealed class EndpointProviderTests
         var scope = DiscoveryEnv.NewScope();
         await using var a = await TestApps.StartInstanceAsync(scope, Service, "a");
         await using var client = TestApps.BuildClient(scope, Service);
-        await DiscoveryEnv.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 1, "a discovered");
+        await Poll.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 1, "a discovered");
         var resolver = client.GetRequiredService<ServiceEndpointResolver>();
         var before = await resolver.GetEndpointsAsync($"http://{Service}", default);
         Assert.False(before.ChangeToken.HasChanged);
 
         await using var b = await TestApps.StartInstanceAsync(scope, Service, "b");
 
-        await DiscoveryEnv.UntilAsync(() => before.ChangeToken.HasChanged, "change token fired");
+        await Poll.UntilAsync(() => before.ChangeToken.HasChanged, "change token fired");
         var after = await resolver.GetEndpointsAsync($"http://{Service}", default);
         Assert.Equal([a.Address() + "/", b.Address() + "/"], Uris(after));
     }
@@ -55,7 +56,7 @@ public sealed class EndpointProviderTests
         await using var a = await TestApps.StartInstanceAsync(scope, Service, "a");
         await using var b = await TestApps.StartInstanceAsync(scope, Service, "b");
         await using var client = TestApps.BuildClient(scope, Service);
-        await DiscoveryEnv.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 2, "both discovered");
+        await Poll.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 2, "both discovered");
 
         var answers = await TestApps.ResponsesAsync(client, Service, 8);
 
@@ -69,7 +70,7 @@ public sealed class EndpointProviderTests
         await using var a = await TestApps.StartInstanceAsync(scope, Service, "a");
         await using var b = await TestApps.StartInstanceAsync(scope, Service, "b");
         await using var client = TestApps.BuildClient(scope, Service, discovery: d => d.LoadBalancing = ServiceLoadBalancing.Random);
-        await DiscoveryEnv.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 2, "both discovered");
+        await Poll.UntilAsync(async () => (await TestApps.InstanceIdsAsync(client, Service)).Length == 2, "both discovered");
 
         var answers = await TestApps.ResponsesAsync(client, Service, 40);
 
@@ -96,16 +97,16 @@ public sealed class EndpointProviderTests
         await using var zk = await DiscoveryEnv.ConnectAsync();
         var path = $"{scope.Root}/services/{Service}/a";
 
-        await DiscoveryEnv.UntilAsync(() => gate.Checks >= 3, "health checked three times");
+        await Poll.UntilAsync(() => gate.Checks >= 3, "health checked three times");
         Assert.Null(await zk.ExistsAsync(path));
 
         gate.Status = HealthStatus.Healthy;
-        await DiscoveryEnv.UntilAsync(async () => await zk.ExistsAsync(path) is not null, "registered once healthy");
+        await Poll.UntilAsync(async () => await zk.ExistsAsync(path) is not null, "registered once healthy");
         await using var client = TestApps.BuildClient(scope, Service);
         Assert.Equal(ServiceInstanceStatus.Up, (await client.GetRequiredService<IServiceDiscovery>().GetInstancesAsync(Service)).Single().Status);
 
         gate.Status = HealthStatus.Unhealthy;
-        await DiscoveryEnv.UntilAsync(
+        await Poll.UntilAsync(
             async () => (await client.GetRequiredService<IServiceDiscovery>().GetInstancesAsync(Service)).Single().Status == ServiceInstanceStatus.Unhealthy,
             "status unhealthy");
         var endpoints = await client.GetRequiredService<ServiceEndpointResolver>().GetEndpointsAsync($"http://{Service}", default);

@@ -61,7 +61,7 @@ internal static class TestApps
         return services.BuildServiceProvider();
     }
 
-    public static CoordinationConnections Connections(this WebApplication app) => app.Services.GetRequiredService<CoordinationConnections>();
+    public static ICoordinationConnections Connections(this WebApplication app) => app.Services.GetRequiredService<ICoordinationConnections>();
 
     /// <summary>GETs / through discovery <paramref name="times"/> times and returns the instance ids that answered.</summary>
     public static async Task<HashSet<string>> ReachAsync(ServiceProvider client, string service, int times) =>

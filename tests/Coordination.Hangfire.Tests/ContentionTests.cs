@@ -1,5 +1,6 @@
 using Coordination.Hangfire.Tests.Infrastructure;
 using Coordination.Locks;
+using Coordination.Testing;
 using Hangfire;
 using Hangfire.States;
 

@@ -1,4 +1,5 @@
 using Coordination.Hangfire.Tests.Infrastructure;
+using Coordination.Testing;
 using Hangfire;
 using Hangfire.States;
 

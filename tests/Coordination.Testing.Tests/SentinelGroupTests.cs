@@ -1,3 +1,4 @@
+using Coordination.Testing;
 using StackExchange.Redis;
 
 namespace Coordination.Testing.Tests;

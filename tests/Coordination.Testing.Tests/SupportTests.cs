@@ -1,3 +1,5 @@
+using Coordination.Testing;
+
 namespace Coordination.Testing.Tests;
 
 public sealed class SupportTests

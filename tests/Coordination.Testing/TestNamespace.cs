@@ -23,7 +23,10 @@ public sealed class TestNamespace
     public string Chroot { get; }
 
     /// <summary>Creates a fresh namespace.</summary>
-    public static TestNamespace Create() => new(Guid.NewGuid().ToString("N")[..12]);
+    public static TestNamespace Create() => new(NewId());
+
+    /// <summary>12 random hex digits: a name no other test (or earlier run) uses.</summary>
+    public static string NewId() => Guid.NewGuid().ToString("N")[..12];
 
     /// <summary>The Redis key <paramref name="name"/> inside this namespace.</summary>
     public string Key(string name) => KeyPrefix + name;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Coordination.Locks;
+using Coordination.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 
@@ -21,13 +22,8 @@ internal static class TestEnv
 
     public static IDatabase RedisDb => SharedRedis.Value.GetDatabase();
 
-    public static string NewId() => Guid.NewGuid().ToString("N")[..10];
 
-    public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
-        Coordination.Testing.Poll.UntilAsync(condition, timeout ?? TimeSpan.FromSeconds(30), what);
 
-    public static Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null) =>
-        Coordination.Testing.Poll.UntilAsync(condition, timeout ?? TimeSpan.FromSeconds(30), what);
 
     public static int FreePort()
     {
@@ -64,7 +60,7 @@ public sealed class LockNode : IAsyncDisposable
 
     public IDistributedLockProvider Locks { get; }
 
-    public CoordinationConnections Connections { get; }
+    internal CoordinationConnections Connections { get; }
 
     public Diagnostics.CoordinationStatus Status { get; }
 
@@ -90,7 +86,7 @@ internal sealed class PrivateRedis : IAsyncDisposable
             UseShellExecute = false,
         }) ?? throw new InvalidOperationException("redis-server did not start");
         _ = _process.StandardOutput.ReadToEndAsync();
-        await TestEnv.UntilAsync(async () =>
+        await Poll.UntilAsync(async () =>
         {
             try
             {

@@ -1,6 +1,6 @@
-using Coordination.Testing;
 using System.Collections.Concurrent;
 using System.Text;
+using Coordination.Testing;
 
 namespace Coordination.ZooKeeper.Tests;
 
@@ -69,7 +69,7 @@ public sealed class EnsembleFailoverTests
 
         public async Task AssertOneShotsFiredOnceAsync(ZooKeeperClient writer)
         {
-            await ZkEnv.UntilAsync(() => !Data.IsEmpty && !Exist.IsEmpty && !Child.IsEmpty, "the one-shot watches fire");
+            await Poll.UntilAsync(() => !Data.IsEmpty && !Exist.IsEmpty && !Child.IsEmpty, "the one-shot watches fire");
 
             // Changes that would fire the same watches again, then a marker seen by the recursive watch: the server
             // sends notifications in order, so any duplicate would have arrived before the marker.
@@ -78,11 +78,11 @@ public sealed class EnsembleFailoverTests
             await writer.CreateAsync("/kids/b", ReadOnlyMemory<byte>.Empty);
             var before = Recursive.Count;
             await writer.CreateAsync("/tree/marker", ReadOnlyMemory<byte>.Empty);
-            await ZkEnv.UntilAsync(() => Recursive.Any(e => e.Path == "/tree/marker"), "the marker event");
+            await Poll.UntilAsync(() => Recursive.Any(e => e.Path == "/tree/marker"), "the marker event");
 
-            Assert.Equal([new WatchedEvent(WatchEventType.NodeDataChanged, WatchKeeperState.SyncConnected, "/data")], Data);
-            Assert.Equal([new WatchedEvent(WatchEventType.NodeCreated, WatchKeeperState.SyncConnected, "/later")], Exist);
-            Assert.Equal([new WatchedEvent(WatchEventType.NodeChildrenChanged, WatchKeeperState.SyncConnected, "/kids")], Child);
+            Assert.Equal([new WatchedEvent(WatchEventType.NodeDataChanged, WatchedEventState.SyncConnected, "/data")], Data);
+            Assert.Equal([new WatchedEvent(WatchEventType.NodeCreated, WatchedEventState.SyncConnected, "/later")], Exist);
+            Assert.Equal([new WatchedEvent(WatchEventType.NodeChildrenChanged, WatchedEventState.SyncConnected, "/kids")], Child);
             Assert.Empty(Untouched);
             Assert.Equal(before + 1, Recursive.Count);
         }
@@ -109,9 +109,9 @@ public sealed class EnsembleFailoverTests
         await EnsembleControl.StopMemberAsync(victim);
         try
         {
-            await ZkEnv.UntilAsync(() => zk.State == ZooKeeperState.Connected && zk.ConnectedServer is not null && zk.ConnectedServer != victimServer, "the client moves to another member", TimeSpan.FromSeconds(30));
+            await Poll.UntilAsync(() => zk.State == ZooKeeperState.Connected && zk.ConnectedServer is not null && zk.ConnectedServer != victimServer, "the client moves to another member", TimeSpan.FromSeconds(30));
             Assert.Equal(session, zk.SessionId);
-            await ZkEnv.UntilAsync(() => rec.States.Contains(ZooKeeperState.Connected), "Connected state event");
+            await Poll.UntilAsync(() => rec.States.Contains(ZooKeeperState.Connected), "Connected state event");
             rec.AssertSuspendedThenConnected();
 
             var others = string.Join(',', EnsembleControl.Members.Where((_, i) => i != victim));
@@ -122,7 +122,7 @@ public sealed class EnsembleFailoverTests
             await Recorder.ChangeAsync(writer);
             await writer.CreateAsync("/tree/x", B("1"));
             await writer.SetDataAsync("/tree/x", B("2"));
-            await ZkEnv.UntilAsync(() => rec.Recursive.Count == 2, "recursive events after the move");
+            await Poll.UntilAsync(() => rec.Recursive.Count == 2, "recursive events after the move");
             Assert.Equal(
                 [(WatchEventType.NodeCreated, "/tree/x"), (WatchEventType.NodeDataChanged, "/tree/x")],
                 rec.Recursive.Select(e => (e.Type, e.Path!)));
@@ -158,17 +158,17 @@ public sealed class EnsembleFailoverTests
         await EnsembleControl.StopMemberAsync(victim);
         try
         {
-            await ZkEnv.UntilAsync(() => zk.State == ZooKeeperState.Suspended, "the client notices the stop");
+            await Poll.UntilAsync(() => zk.State == ZooKeeperState.Suspended, "the client notices the stop");
             await Recorder.ChangeAsync(writer);
             await writer.CreateAsync("/tree/missed", ReadOnlyMemory<byte>.Empty);
             Assert.Equal(ZooKeeperState.Suspended, zk.State);
             Assert.Empty(rec.Data);
 
             gate.Open();
-            await ZkEnv.UntilAsync(() => zk.State == ZooKeeperState.Connected, "the client re-attaches through the other member", TimeSpan.FromSeconds(30));
+            await Poll.UntilAsync(() => zk.State == ZooKeeperState.Connected, "the client re-attaches through the other member", TimeSpan.FromSeconds(30));
             Assert.Equal(session, zk.SessionId);
             Assert.Equal(gate.Endpoint, zk.ConnectedServer);
-            await ZkEnv.UntilAsync(() => rec.States.Contains(ZooKeeperState.Connected), "Connected state event");
+            await Poll.UntilAsync(() => rec.States.Contains(ZooKeeperState.Connected), "Connected state event");
             rec.AssertSuspendedThenConnected();
             Assert.Equal(session, (await writer.ExistsAsync(eph.Path))!.EphemeralOwner);
 

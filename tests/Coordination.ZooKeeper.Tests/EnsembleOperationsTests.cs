@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using Coordination.Testing;
 
 namespace Coordination.ZooKeeper.Tests;
 
@@ -63,7 +64,7 @@ public sealed class EnsembleOperationsTests
         Assert.Equal(4, results.Count);
         await Assert.ThrowsAsync<NodeExistsException>(() => a.MultiAsync([ZooKeeperOp.Create("/c/y", B("y")), ZooKeeperOp.Create("/c/x", B("x"))]));
 
-        await ZkEnv.UntilAsync(() => events.Count >= 3, "b's watches fire");
+        await Poll.UntilAsync(() => events.Count >= 3, "b's watches fire");
         Assert.Equal(
             [(WatchEventType.NodeDataChanged, "/p"), (WatchEventType.NodeCreated, "/c/x"), (WatchEventType.NodeChildrenChanged, "/p")],
             events.Select(e => (e.Type, e.Path!)));

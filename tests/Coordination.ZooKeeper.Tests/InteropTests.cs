@@ -78,7 +78,7 @@ public sealed class InteropTests
             Assert.True(closed.GetProperty("closed").GetBoolean());
 
             // Kazoo's closeSession removed its ephemerals; our watch saw it.
-            Assert.Equal(new WatchedEvent(WatchEventType.NodeDeleted, WatchKeeperState.SyncConnected, "/keph"), await gone.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+            Assert.Equal(new WatchedEvent(WatchEventType.NodeDeleted, WatchedEventState.SyncConnected, "/keph"), await gone.Task.WaitAsync(TimeSpan.FromSeconds(20)));
             Assert.Null(await zk.ExistsAsync(seq[0]));
             Assert.NotNull(await zk.ExistsAsync(seq[1]));
         }

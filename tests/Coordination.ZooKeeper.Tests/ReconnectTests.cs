@@ -1,7 +1,7 @@
-using Coordination.Testing;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Coordination.Testing;
 
 namespace Coordination.ZooKeeper.Tests;
 
@@ -30,12 +30,12 @@ public sealed class ReconnectTests
         await Task.WhenAll(paths.Select(p => zk.ExistsAsync(p, fired.Enqueue)));
 
         gate.DropConnections();
-        await ZkEnv.UntilAsync(() => states.Contains(ZooKeeperState.Suspended), "the client notices the cut");
-        await ZkEnv.UntilAsync(() => zk.State == ZooKeeperState.Connected, "the client reconnects");
+        await Poll.UntilAsync(() => states.Contains(ZooKeeperState.Suspended), "the client notices the cut");
+        await Poll.UntilAsync(() => zk.State == ZooKeeperState.Connected, "the client reconnects");
 
         await writer.CreateAsync(paths[0], ReadOnlyMemory<byte>.Empty);
         await writer.CreateAsync(paths[^1], ReadOnlyMemory<byte>.Empty);
-        await ZkEnv.UntilAsync(() => fired.Count == 2, "the watches on the first and the last path fire");
+        await Poll.UntilAsync(() => fired.Count == 2, "the watches on the first and the last path fire");
         Assert.Equal([paths[0], paths[^1]], fired.Select(e => e.Path!).Order(StringComparer.Ordinal));
         Assert.All(fired, e => Assert.Equal(WatchEventType.NodeCreated, e.Type));
         Assert.Equal([ZooKeeperState.Suspended, ZooKeeperState.Connected], states.SkipWhile(s => s != ZooKeeperState.Suspended));
@@ -64,8 +64,8 @@ public sealed class ReconnectTests
         gate.FreezeExisting();
         var pending = zk.GetDataAsync(eph.Path); // sent into the void: fails with ConnectionLoss, never hangs
         await Assert.ThrowsAsync<ConnectionLossException>(() => pending);
-        await ZkEnv.UntilAsync(() => states.Contains(ZooKeeperState.Suspended), "the client gives up on the silent connection");
-        await ZkEnv.UntilAsync(() => zk.State == ZooKeeperState.Connected, "the client re-attaches on a new connection");
+        await Poll.UntilAsync(() => states.Contains(ZooKeeperState.Suspended), "the client gives up on the silent connection");
+        await Poll.UntilAsync(() => zk.State == ZooKeeperState.Connected, "the client re-attaches on a new connection");
 
         Assert.Equal(session, zk.SessionId);
         Assert.Equal(session, (await zk.ExistsAsync(eph.Path))!.EphemeralOwner);
@@ -103,7 +103,7 @@ public sealed class ReconnectTests
             UnavailableAfter = TimeSpan.FromMilliseconds(300),
         });
         gate.Close();
-        await ZkEnv.UntilAsync(
+        await Poll.UntilAsync(
             () => zk.State == ZooKeeperState.Suspended && System.Diagnostics.Stopwatch.GetElapsedTime(zk.LastHeardFromServer) > TimeSpan.FromMilliseconds(400),
             "no server has answered for longer than UnavailableAfter");
 
@@ -113,7 +113,7 @@ public sealed class ReconnectTests
         // The same session re-attaches when a server answers again, and calls go through.
         var session = zk.SessionId;
         gate.Open();
-        await ZkEnv.UntilAsync(() => zk.State == ZooKeeperState.Connected, "the session re-attaches");
+        await Poll.UntilAsync(() => zk.State == ZooKeeperState.Connected, "the session re-attaches");
         Assert.Equal(session, zk.SessionId);
         Assert.NotNull(await zk.ExistsAsync("/"));
     }

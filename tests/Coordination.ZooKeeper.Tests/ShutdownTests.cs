@@ -41,7 +41,7 @@ public sealed class ShutdownTests
         var states = new ConcurrentQueue<ZooKeeperState>();
         zk.StateChanged += (_, e) => states.Enqueue(e.Current);
         gate.Close();
-        await ZkEnv.UntilAsync(() => zk.State == ZooKeeperState.Suspended, "the client notices the cut");
+        await Poll.UntilAsync(() => zk.State == ZooKeeperState.Suspended, "the client notices the cut");
 
         await zk.DisposeAsync();
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Coordination.Testing;
 
 namespace Coordination.ZooKeeper.Tests;
 
@@ -21,8 +22,8 @@ public sealed class WatchAndSessionTests
 
         Assert.Null(await zk.ExistsAsync("/w", Watcher));
         await other.CreateAsync("/w", B("1"));
-        await ZkEnv.UntilAsync(() => events.Count == 1, "NodeCreated");
-        Assert.Equal(new WatchedEvent(WatchEventType.NodeCreated, WatchKeeperState.SyncConnected, "/w"), events.Single());
+        await Poll.UntilAsync(() => events.Count == 1, "NodeCreated");
+        Assert.Equal(new WatchedEvent(WatchEventType.NodeCreated, WatchedEventState.SyncConnected, "/w"), events.Single());
 
         await zk.GetDataAsync("/w", Watcher);
         await zk.GetChildrenAsync("/w", Watcher);
@@ -30,7 +31,7 @@ public sealed class WatchAndSessionTests
         await other.SetDataAsync("/w", B("3"));
         await other.CreateAsync("/w/c", B("x"));
         await other.CreateAsync("/w/d", B("x"));
-        await ZkEnv.UntilAsync(() => events.Count == 3, "data and child events");
+        await Poll.UntilAsync(() => events.Count == 3, "data and child events");
         // A marker change: once its watch fires, any duplicate of the earlier events would have arrived too.
         var marker = new TaskCompletionSource();
         await zk.ExistsAsync("/marker", _ => marker.TrySetResult());
@@ -65,8 +66,8 @@ public sealed class WatchAndSessionTests
         await writer.SetDataAsync("/cfg/a/b", B("b2"));
         await writer.DeleteAsync("/cfg/a/b");
 
-        await ZkEnv.UntilAsync(() => recursive.Count == 9, "9 recursive events");
-        await ZkEnv.UntilAsync(() => persistent.Count == 6, "6 persistent events");
+        await Poll.UntilAsync(() => recursive.Count == 9, "9 recursive events");
+        await Poll.UntilAsync(() => persistent.Count == 6, "6 persistent events");
         Assert.Equal(
             Enumerable.Repeat((WatchEventType.NodeDataChanged, "/cfg"), 5).Concat([
                 (WatchEventType.NodeCreated, "/cfg/a"),
@@ -109,13 +110,13 @@ public sealed class WatchAndSessionTests
 
         await ZkEnv.ExpireAsync(zk, ZkEnv.Standalone + chroot);
 
-        await ZkEnv.UntilAsync(() => zk.State == ZooKeeperState.Expired, "client reports Expired");
+        await Poll.UntilAsync(() => zk.State == ZooKeeperState.Expired, "client reports Expired");
         Assert.Null(await observer.ExistsAsync("/eph"));
         await Assert.ThrowsAsync<SessionExpiredException>(() => zk.GetDataAsync("/eph"));
         await Assert.ThrowsAsync<SessionExpiredException>(() => zk.WaitForConnectedAsync());
         var ev = await expiredEvent.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(WatchKeeperState.Expired, ev.State);
-        await ZkEnv.UntilAsync(() => states.Contains(ZooKeeperState.Expired), "Expired state event");
+        Assert.Equal(WatchedEventState.Expired, ev.State);
+        await Poll.UntilAsync(() => states.Contains(ZooKeeperState.Expired), "Expired state event");
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Coordination.Testing;
 using Coordination.ZooKeeper;
 
 namespace Coordination.ZooKeeper.Tests;
@@ -9,7 +10,7 @@ internal static class ZkEnv
 
     public static string Ensemble => Coordination.Testing.TestServers.Current.ZooKeeperEnsemble;
 
-    public static string NewChroot() => "/t-" + Guid.NewGuid().ToString("N")[..12];
+    public static string NewChroot() => TestNamespace.Create().Chroot;
 
     public static Task<ZooKeeperClient> ConnectAsync(string? chroot = null, bool ensemble = false, TimeSpan? sessionTimeout = null)
     {
@@ -23,8 +24,6 @@ internal static class ZkEnv
         });
     }
 
-    public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
-        Coordination.Testing.Poll.UntilAsync(condition, timeout ?? TimeSpan.FromSeconds(20), what);
 
     /// <summary>Expires <paramref name="client"/>'s session on purpose.</summary>
     public static Task ExpireAsync(ZooKeeperClient client, string connectionString) =>

@@ -12,7 +12,7 @@ namespace WebApp.Controllers;
 /// </summary>
 [ApiController]
 [Route("api/counters")]
-public sealed partial class CountersController(CoordinationConnections connections, InstanceInfo instance) : ControllerBase
+public sealed partial class CountersController(ICoordinationConnections connections, InstanceInfo instance) : ControllerBase
 {
     /// <summary>Waits (up to a minute) for the lock <c>counters:{name}</c>, then increments the counter.</summary>
     [HttpPost("{name}/increment")]

@@ -13,7 +13,7 @@ namespace WebApp.Dashboard;
 public sealed class CoordinationSnapshot(
     InstanceInfo instance,
     ILockInspector inspector,
-    CoordinationConnections connections,
+    ICoordinationConnections connections,
     CoordinationStatus status,
     ZooKeeperConfigurationProvider config,
     ConfigChangeLog configChanges,

@@ -1,7 +1,6 @@
 using Coordination;
 using Coordination.DependencyInjection;
 using Coordination.Locks;
-
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -34,6 +33,7 @@ public static class HybridCoordinationServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HybridCoordinationOptions>, HybridCoordinationOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<CoordinationConnections>();
+        services.TryAddSingleton<ICoordinationConnections>(sp => sp.GetRequiredService<CoordinationConnections>());
         services.TryAddSingleton<Coordination.Diagnostics.CoordinationStatus>();
         services.TryAddSingleton<IDistributedLockProvider>(sp => LockProviderFactory.Create(sp));
         services.TryAddSingleton<ILockInspector, LockInspector>();

@@ -283,7 +283,7 @@ internal sealed class ServiceRegistrationService : IHostedLifecycleService, IAsy
             _registeredAt = _time.GetUtcNow();
             var data = Document();
             var parent = DiscoveryPaths.Service(_connections.Options, _serviceName);
-            long deadline = 0;
+            Deadline? deadline = null;
             while (true)
             {
                 try
@@ -316,13 +316,8 @@ internal sealed class ServiceRegistrationService : IHostedLifecycleService, IAsy
 
                 // Another session holds the id. It may be this instance's previous process, killed and not yet expired:
                 // give it one session timeout to go before calling the id a duplicate.
-                if (deadline == 0)
-                {
-                    deadline = Stopwatch.GetTimestamp() + (long)(_connections.Options.SessionTimeout.TotalSeconds * Stopwatch.Frequency);
-                }
-
-                var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
-                if (stat.EphemeralOwner == 0 || left <= TimeSpan.Zero)
+                deadline ??= Deadline.After(_connections.Options.SessionTimeout);
+                if (stat.EphemeralOwner == 0 || deadline.Value.HasPassed)
                 {
                     throw new ServiceDiscoveryException(stat.EphemeralOwner == 0
                         ? $"Instance id '{_instanceId}' of service '{_serviceName}' is taken by a persistent node at '{_path}'; delete it or choose another InstanceId."
@@ -334,7 +329,7 @@ internal sealed class ServiceRegistrationService : IHostedLifecycleService, IAsy
                 {
                     try
                     {
-                        await gone.Task.WaitAsync(left, cancellationToken).ConfigureAwait(false);
+                        await gone.Task.WaitAsync(deadline.Value.Remaining, cancellationToken).ConfigureAwait(false);
                     }
                     catch (TimeoutException)
                     {

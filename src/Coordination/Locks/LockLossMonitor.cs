@@ -52,7 +52,7 @@ internal sealed class LockLossMonitor(ILogger logger, TimeProvider time, Func<Zo
                 // A node deleted meanwhile is reported when the watch is set (exists returns null).
                 var stat = await zk.ExistsAsync(path, e =>
                 {
-                    if (e.Type == WatchEventType.NodeDeleted || e.State == WatchKeeperState.Expired)
+                    if (e.Type == WatchEventType.NodeDeleted || e.State == WatchedEventState.Expired)
                     {
                         Lose(handle, e.Type == WatchEventType.NodeDeleted ? "its ZooKeeper node was deleted" : "the ZooKeeper session expired");
                     }

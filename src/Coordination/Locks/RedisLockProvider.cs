@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Coordination.Diagnostics;
 using Coordination.Keys;
+using Coordination.ZooKeeper;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
@@ -63,7 +64,7 @@ internal sealed class RedisLockProvider : QueuedLockProvider
         var record = RedisLockRecord.RecordKey(_options.RedisPrefix, key);
         var acquiredAt = _time.GetUtcNow();
         var value = RedisLockRecord.Value(ownerId, key, 0, acquiredAt, null);
-        var deadline = remaining is { } r ? Stopwatch.GetTimestamp() + (long)(r.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+        var deadline = Deadline.After(remaining);
         var lease = (long)_options.RedisLease.TotalMilliseconds;
         var contended = false;
         while (true)
@@ -129,11 +130,12 @@ internal sealed class RedisLockProvider : QueuedLockProvider
                     return null;
                 }
 
-                var left = deadline == long.MaxValue ? Timeout.InfiniteTimeSpan : Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
-                if (left != Timeout.InfiniteTimeSpan && left <= TimeSpan.Zero)
+                if (deadline.HasPassed)
                 {
                     return null;
                 }
+
+                var left = deadline.Remaining;
 
                 // Wake on the bell, or when the holder's lease runs out (a crashed holder never rings).
                 var leaseLeft = TimeSpan.FromMilliseconds(-result + 1);

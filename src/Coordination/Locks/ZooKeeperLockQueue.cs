@@ -181,7 +181,7 @@ internal sealed class ZooKeeperLockQueue(HybridCoordinationOptions options, ILog
     {
         var dir = ZooKeeperPath.GetParent(node.Path);
         var ownName = ZooKeeperPath.GetName(node.Path);
-        var deadline = remaining is { } r ? Stopwatch.GetTimestamp() + (long)(r.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+        var deadline = Deadline.After(remaining);
         var waitedFrom = 0L;
         while (true)
         {
@@ -240,11 +240,12 @@ internal sealed class ZooKeeperLockQueue(HybridCoordinationOptions options, ILog
                     continue;
                 }
 
-                var left = deadline == long.MaxValue ? Timeout.InfiniteTimeSpan : Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
-                if (left != Timeout.InfiniteTimeSpan && left <= TimeSpan.Zero)
+                if (deadline.HasPassed)
                 {
                     return (false, waitedFrom);
                 }
+
+                var left = deadline.Remaining;
 
                 try
                 {

@@ -2,13 +2,14 @@ using System.Net;
 using System.Net.Http.Json;
 using Coordination.AspNetCore.Tests.Controllers;
 using Coordination.AspNetCore.Tests.Infrastructure;
+using Coordination.Locks;
+using Coordination.Testing;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Coordination.AspNetCore.Tests.Middleware;
 
 public sealed class ControllerArgumentTests
 {
-    private static string NewId() => Guid.NewGuid().ToString("N");
 
     private static OrderDto Order(string id) => new() { Id = id, Customer = new CustomerDto { Number = 42 } };
 
@@ -16,7 +17,7 @@ public sealed class ControllerArgumentTests
     public async Task KeyFromBodyMemberPathAndQueryBoundParameter_IsExpandedAfterModelBinding()
     {
         await using var app = await TestApp.StartAsync(controllers: [typeof(ArgumentController)]);
-        var id = NewId();
+        var id = TestNamespace.NewId();
 
         var created = await app.Client.PostAsJsonAsync("/args/orders", Order(id));
 
@@ -28,12 +29,12 @@ public sealed class ControllerArgumentTests
     public async Task ArgumentKeyedLock_ExcludesConcurrentRequestsOnTheSameArgument_AndIsReleasedAfterTheResponse()
     {
         await using var app = await TestApp.StartAsync(controllers: [typeof(ArgumentController)]);
-        var id = NewId();
+        var id = TestNamespace.NewId();
         var holder = app.Client.PostAsJsonAsync($"/args/orders/hold?gate=h", Order(id));
         await app.Gates.WaitEnteredAsync("h");
 
         var contended = await app.Client.PostAsJsonAsync("/args/orders", Order(id));
-        var other = await app.Client.PostAsJsonAsync("/args/orders", Order(NewId()));
+        var other = await app.Client.PostAsJsonAsync("/args/orders", Order(TestNamespace.NewId()));
 
         Assert.Equal(HttpStatusCode.Conflict, contended.StatusCode);
         Assert.Equal(409, (await contended.Content.ReadFromJsonAsync<ProblemDetails>())!.Status);
@@ -48,7 +49,7 @@ public sealed class ControllerArgumentTests
     {
         await using var app = await TestApp.StartAsync(controllers: [typeof(ArgumentController)]);
 
-        var response = await app.Client.PostAsJsonAsync("/args/orders", new OrderDto { Id = NewId() });
+        var response = await app.Client.PostAsJsonAsync("/args/orders", new OrderDto { Id = TestNamespace.NewId() });
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("{order.Customer.Number}", (await response.Content.ReadFromJsonAsync<ProblemDetails>())!.Detail, StringComparison.Ordinal);
@@ -57,12 +58,12 @@ public sealed class ControllerArgumentTests
     [Fact]
     public async Task LockLostDuringArgumentKeyedAction_CancelsTheBoundCancellationToken()
     {
-        var fake = new FakeLockProvider();
+        var fake = InstrumentedLockProvider.InProcess();
         await using var app = await TestApp.StartAsync(controllers: [typeof(ArgumentController)], provider: fake);
-        var pending = app.Client.PostAsJsonAsync($"/args/orders/hold?gate=lost", Order(NewId()));
+        var pending = app.Client.PostAsJsonAsync($"/args/orders/hold?gate=lost", Order(TestNamespace.NewId()));
         await app.Gates.WaitEnteredAsync("lost");
 
-        Assert.True(fake.Granted.TryPeek(out var handle));
+        var handle = Assert.Single(fake.Live);
         handle.MarkLost();
 
         Assert.Equal("cancelled", await (await pending).Content.ReadAsStringAsync());
@@ -72,10 +73,11 @@ public sealed class ControllerArgumentTests
     [Fact]
     public async Task BackendUnavailable_ArgumentKeyedActionDoesNotRun()
     {
-        var fake = new FakeLockProvider { Unavailable = true };
+        var fake = InstrumentedLockProvider.InProcess();
+        fake.Failure = new LockUnavailableException("ZooKeeper is unreachable (injected).");
         await using var app = await TestApp.StartAsync(controllers: [typeof(ArgumentController)], provider: fake);
 
-        var response = await app.Client.PostAsJsonAsync($"/args/orders/hold?gate=never", Order(NewId()));
+        var response = await app.Client.PostAsJsonAsync($"/args/orders/hold?gate=never", Order(TestNamespace.NewId()));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.False(app.Gates.WasEntered("never"));

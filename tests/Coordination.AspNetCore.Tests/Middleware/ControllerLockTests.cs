@@ -1,18 +1,18 @@
 using System.Net;
 using Coordination.AspNetCore.Tests.Controllers;
 using Coordination.AspNetCore.Tests.Infrastructure;
+using Coordination.Testing;
 
 namespace Coordination.AspNetCore.Tests.Middleware;
 
 public sealed class ControllerLockTests
 {
-    private static string NewId() => Guid.NewGuid().ToString("N");
 
     [Fact]
     public async Task ControllerAttribute_IsInherited_ActionOverrides_AndDisableOptsOut()
     {
         await using var app = await TestApp.StartAsync(controllers: [typeof(LockedController)]);
-        var id = NewId();
+        var id = TestNamespace.NewId();
 
         Assert.Equal($"ctl:{id}", await app.Client.GetStringAsync($"/ctl/{id}"));
         Assert.Equal($"ctl-override:{id}", await app.Client.GetStringAsync($"/ctl/{id}/override"));
@@ -23,7 +23,7 @@ public sealed class ControllerLockTests
     public async Task ControllerLevelKey_IsSharedByItsActions_OverriddenAndOpenActionsAreNotBlocked()
     {
         await using var app = await TestApp.StartAsync(controllers: [typeof(LockedController)]);
-        var id = NewId();
+        var id = TestNamespace.NewId();
         var holder = app.Client.GetAsync($"/ctl/{id}/hold?gate=h");
         await app.Gates.WaitEnteredAsync("h");
 
@@ -42,7 +42,7 @@ public sealed class ControllerLockTests
     public async Task SingletonAttributeOnAction_RejectsASecondRequestForTheSameKey()
     {
         await using var app = await TestApp.StartAsync(controllers: [typeof(LockedController)]);
-        var id = NewId();
+        var id = TestNamespace.NewId();
         var holder = app.Client.GetAsync($"/ctl/{id}/once?gate=h");
         await app.Gates.WaitEnteredAsync("h");
 
@@ -59,7 +59,7 @@ public sealed class ControllerLockTests
     public async Task AreaController_KeyUsesTheAreaRouteValue()
     {
         await using var app = await TestApp.StartAsync(controllers: [typeof(AdminReportsController)]);
-        var id = NewId();
+        var id = TestNamespace.NewId();
 
         Assert.Equal($"Admin:reports:{id}", await app.Client.GetStringAsync($"/Admin/reports/{id}"));
     }

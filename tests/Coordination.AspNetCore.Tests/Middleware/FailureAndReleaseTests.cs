@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using Coordination.AspNetCore.Tests.Infrastructure;
+using Coordination.Locks;
+using Coordination.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -9,18 +11,18 @@ namespace Coordination.AspNetCore.Tests.Middleware;
 
 public sealed class FailureAndReleaseTests
 {
-    private static string NewId() => Guid.NewGuid().ToString("N");
 
     [Fact]
     public async Task BackendUnavailable_Returns503Problem_AndHandlerNeverRuns()
     {
         var ran = 0;
-        var fake = new FakeLockProvider { Unavailable = true };
+        var fake = InstrumentedLockProvider.InProcess();
+        fake.Failure = new LockUnavailableException("ZooKeeper is unreachable (injected).");
         await using var app = await TestApp.StartAsync(
             a => a.MapPost("/pay/{id}", () => Interlocked.Increment(ref ran)).WithDistributedLock("pay:{id}"),
             provider: fake);
 
-        var response = await app.Client.PostAsync($"/pay/{NewId()}", null);
+        var response = await app.Client.PostAsync($"/pay/{TestNamespace.NewId()}", null);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal(503, (await response.Content.ReadFromJsonAsync<ProblemDetails>())!.Status);
@@ -31,7 +33,7 @@ public sealed class FailureAndReleaseTests
     [Fact]
     public async Task LockLostMidRequest_FiresRequestAbortedAndTheBoundCancellationToken()
     {
-        var fake = new FakeLockProvider();
+        var fake = InstrumentedLockProvider.InProcess();
         await using var app = await TestApp.StartAsync(
             a => a.MapGet("/lost/{id}", async (HttpContext context, Gates gates, CancellationToken bound) =>
             {
@@ -47,9 +49,9 @@ public sealed class FailureAndReleaseTests
             }).WithDistributedLock("lost:{id}"),
             provider: fake);
 
-        var pending = app.Client.GetAsync($"/lost/{NewId()}");
+        var pending = app.Client.GetAsync($"/lost/{TestNamespace.NewId()}");
         await app.Gates.WaitEnteredAsync("lost");
-        Assert.True(fake.Granted.TryPeek(out var handle));
+        var handle = Assert.Single(fake.Live);
         handle.MarkLost();
         var response = await pending;
 
@@ -61,30 +63,30 @@ public sealed class FailureAndReleaseTests
     [Fact]
     public async Task LockNotLost_RequestAbortedStaysQuiet()
     {
-        var fake = new FakeLockProvider();
+        var fake = InstrumentedLockProvider.InProcess();
         await using var app = await TestApp.StartAsync(
             a => a.MapGet("/calm/{id}", (HttpContext context) => $"aborted={context.RequestAborted.IsCancellationRequested} cancellable={context.RequestAborted.CanBeCanceled}")
                 .WithDistributedLock("calm:{id}"),
             provider: fake);
 
-        Assert.Equal("aborted=False cancellable=True", await app.Client.GetStringAsync($"/calm/{NewId()}"));
+        Assert.Equal("aborted=False cancellable=True", await app.Client.GetStringAsync($"/calm/{TestNamespace.NewId()}"));
     }
 
     [Fact]
     public async Task HandlerThrows_LockIsReleased_AndTheNextRequestGetsIt()
     {
-        var fake = new FakeLockProvider();
+        var fake = InstrumentedLockProvider.InProcess();
         await using var faked = await TestApp.StartAsync(
             a => a.MapGet("/boom/{id}", string () => throw new InvalidOperationException("boom")).WithDistributedLock("boom:{id}"),
             provider: fake);
-        Assert.Equal(HttpStatusCode.InternalServerError, (await faked.Client.GetAsync($"/boom/{NewId()}")).StatusCode);
+        Assert.Equal(HttpStatusCode.InternalServerError, (await faked.Client.GetAsync($"/boom/{TestNamespace.NewId()}")).StatusCode);
         Assert.Equal(1, fake.Released);
 
         var fail = true;
         await using var app = await TestApp.StartAsync(a => a
             .MapGet("/boom/{id}", (HttpContext c) => fail ? throw new InvalidOperationException("boom") : TestApp.KeyOf(c))
             .WithDistributedLock("boom:{id}"));
-        var id = NewId();
+        var id = TestNamespace.NewId();
         Assert.Equal(HttpStatusCode.InternalServerError, (await app.Client.GetAsync($"/boom/{id}")).StatusCode);
         fail = false;
         var next = await app.Client.GetAsync($"/boom/{id}");
@@ -103,7 +105,7 @@ public sealed class FailureAndReleaseTests
                 return TestApp.KeyOf(context);
             })
             .WithDistributedLock("slow:{id}"));
-        var id = NewId();
+        var id = TestNamespace.NewId();
         using var abort = new CancellationTokenSource();
         var pending = app.Client.GetAsync($"/slow/{id}?gate=first", abort.Token);
         await app.Gates.WaitEnteredAsync("first");
@@ -122,7 +124,7 @@ public sealed class FailureAndReleaseTests
     [Fact]
     public async Task ClientDisconnectsWhileWaiting_StopsWaitingWithoutRunningTheHandler()
     {
-        var recording = new RecordingLockProvider(TestLockBackend.CreateProvider());
+        var recording = new InstrumentedLockProvider(TestLockBackend.CreateProvider());
         await using var app = await TestApp.StartAsync(
             a => a.MapGet("/queue/{id}", async (HttpContext context, Gates gates, string gate) =>
             {
@@ -130,7 +132,7 @@ public sealed class FailureAndReleaseTests
                 return TestApp.KeyOf(context);
             }).WithDistributedLock("queue:{id}", o => o.WaitTimeout = Timeout.InfiniteTimeSpan),
             provider: recording);
-        var id = NewId();
+        var id = TestNamespace.NewId();
         var holder = app.Client.GetAsync($"/queue/{id}?gate=holder");
         await app.Gates.WaitEnteredAsync("holder");
         using var abort = new CancellationTokenSource();
@@ -154,7 +156,7 @@ public sealed class FailureAndReleaseTests
         await using var app = await TestApp.StartAsync(
             a => a.MapGet("/stream/{id}", (HttpContext context) => Stream(gates, context.RequestAborted)).WithDistributedLock("stream:{id}"),
             gates: gates);
-        var id = NewId();
+        var id = TestNamespace.NewId();
 
         // The handler has returned; its IAsyncEnumerable result is being written when the gate is entered.
         var pending = app.Client.GetAsync($"/stream/{id}");

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Coordination.AspNetCore.Tests.Infrastructure;
+using Coordination.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -10,7 +11,6 @@ namespace Coordination.AspNetCore.Tests.Middleware;
 
 public sealed class MinimalApiLockTests
 {
-    private static string NewId() => Guid.NewGuid().ToString("N");
 
     private static void MapHold(WebApplication app, string template, Action<DistributedLockAttribute>? configure = null, Action<DistributedLockResponseAttribute>? response = null) =>
         app.MapGet("/hold/{id}", async (HttpContext context, Gates gates, string gate) =>
@@ -23,7 +23,7 @@ public sealed class MinimalApiLockTests
     public async Task TryOnce_WhileOneRequestHoldsTheKey_EveryOtherRequestGets409ProblemWithRetryAfter()
     {
         await using var app = await TestApp.StartAsync(a => MapHold(a, "orders:{id}"));
-        var id = NewId();
+        var id = TestNamespace.NewId();
         var holder = app.Client.GetAsync($"/hold/{id}?gate=h");
         await app.Gates.WaitEnteredAsync("h");
 
@@ -50,7 +50,7 @@ public sealed class MinimalApiLockTests
     public async Task WaitTimeout_ParallelRequestsOnOneKey_AllSucceedOneAfterAnotherWithoutOverlap()
     {
         const int Requests = 5;
-        var recording = new RecordingLockProvider(TestLockBackend.CreateProvider());
+        var recording = new InstrumentedLockProvider(TestLockBackend.CreateProvider());
         var open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int inside = 0, maxInside = 0, entered = 0;
         await using var app = await TestApp.StartAsync(
@@ -64,7 +64,7 @@ public sealed class MinimalApiLockTests
                 return Results.Ok();
             }).WithDistributedLock("pay:{id}", o => o.Timeout = "00:00:30"),
             provider: recording);
-        var id = NewId();
+        var id = TestNamespace.NewId();
 
         var requests = Enumerable.Range(0, Requests).Select(_ => app.Client.PostAsync($"/pay/{id}", null)).ToArray();
         HttpResponseMessage[] responses;
@@ -88,8 +88,8 @@ public sealed class MinimalApiLockTests
     public async Task DistinctKeys_RunInParallel()
     {
         await using var app = await TestApp.StartAsync(a => MapHold(a, "orders:{id}"));
-        var a = app.Client.GetAsync($"/hold/{NewId()}?gate=a");
-        var b = app.Client.GetAsync($"/hold/{NewId()}?gate=b");
+        var a = app.Client.GetAsync($"/hold/{TestNamespace.NewId()}?gate=a");
+        var b = app.Client.GetAsync($"/hold/{TestNamespace.NewId()}?gate=b");
 
         await app.Gates.WaitEnteredAsync("a");
         await app.Gates.WaitEnteredAsync("b");
@@ -106,7 +106,7 @@ public sealed class MinimalApiLockTests
         var gates = new Gates();
         await using var first = await TestApp.StartAsync(a => MapHold(a, "shared:{id}"), gates: gates);
         await using var second = await TestApp.StartAsync(a => MapHold(a, "shared:{id}"), gates: gates);
-        var id = NewId();
+        var id = TestNamespace.NewId();
         var holder = first.Client.GetAsync($"/hold/{id}?gate=first");
         await gates.WaitEnteredAsync("first");
 
@@ -178,7 +178,7 @@ public sealed class MinimalApiLockTests
     public async Task EndpointContentionStatusCode_IsUsedInsteadOf409()
     {
         await using var app = await TestApp.StartAsync(a => MapHold(a, "locked:{id}", response: o => o.ContentionStatusCode = 423));
-        var id = NewId();
+        var id = TestNamespace.NewId();
         var holder = app.Client.GetAsync($"/hold/{id}?gate=h");
         await app.Gates.WaitEnteredAsync("h");
 
@@ -200,7 +200,7 @@ public sealed class MinimalApiLockTests
                 o.ContentionStatusCode = 423;
                 o.RetryAfter = TimeSpan.FromSeconds(2.5);
             });
-        var id = NewId();
+        var id = TestNamespace.NewId();
         var holder = app.Client.GetAsync($"/hold/{id}?gate=h");
         await app.Gates.WaitEnteredAsync("h");
 
@@ -226,7 +226,7 @@ public sealed class MinimalApiLockTests
                 });
             },
             options: o => o.OnContention = async (c, ct) => await c.HttpContext.Response.WriteAsync($"global busy {c.Key} {c.HttpContext.Response.StatusCode}", ct));
-        var id = NewId();
+        var id = TestNamespace.NewId();
         var holder = app.Client.GetAsync($"/hold/{id}?gate=h");
         await app.Gates.WaitEnteredAsync("h");
 
@@ -250,7 +250,7 @@ public sealed class MinimalApiLockTests
                 .WithDistributedLock("token:{id}").WithDistributedLockResponse(o => o.ExposeFencingTokenHeader = true);
             a.MapGet("/quiet/{id}", TestApp.KeyOf).WithDistributedLock("quiet:{id}");
         });
-        var id = NewId();
+        var id = TestNamespace.NewId();
 
         var first = await app.Client.GetAsync($"/token/{id}");
         var second = await app.Client.GetAsync($"/token/{id}");
@@ -278,7 +278,7 @@ public sealed class MinimalApiLockTests
                 o.FencingTokenHeaderName = "X-Lock-Token";
             });
 
-        var response = await app.Client.GetAsync($"/g/{NewId()}");
+        var response = await app.Client.GetAsync($"/g/{TestNamespace.NewId()}");
 
         Assert.True(long.Parse(response.Headers.GetValues("X-Lock-Token").Single(), System.Globalization.CultureInfo.InvariantCulture) > 0);
     }
@@ -293,7 +293,7 @@ public sealed class MinimalApiLockTests
             group.MapGet("/own", TestApp.KeyOf).WithDistributedLock("own:{tenant}");
             group.MapGet("/open", TestApp.KeyOf).DisableDistributedLock();
         });
-        var tenant = NewId();
+        var tenant = TestNamespace.NewId();
 
         Assert.Equal($"grp:{tenant}", await app.Client.GetStringAsync($"/tenants/{tenant}/"));
         Assert.Equal($"own:{tenant}", await app.Client.GetStringAsync($"/tenants/{tenant}/own"));
@@ -303,7 +303,7 @@ public sealed class MinimalApiLockTests
     [Fact]
     public async Task SingletonAttributeOnLambda_IsHonouredLikeDistributedLock()
     {
-        var key = "nightly-" + NewId();
+        var key = "nightly-" + TestNamespace.NewId();
         var gates = new Gates();
         await using var app = await TestApp.StartAsync(
             a => a.MapGet("/singleton", [Singleton("{query:job}", Timeout = "0")] async (HttpContext c, Gates g) =>

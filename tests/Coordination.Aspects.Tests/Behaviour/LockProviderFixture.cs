@@ -1,4 +1,5 @@
 using Coordination.Locks;
+using Coordination.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Coordination.Aspects.Tests.Behaviour;
@@ -6,7 +7,7 @@ namespace Coordination.Aspects.Tests.Behaviour;
 /// <summary>
 /// The one place that decides which lock provider the behaviour tests run on. InProcess mode today; to run the same
 /// tests against real servers, change <see cref="Configure"/> to Hybrid mode with Redis and ZooKeeper addresses.
-/// Tests wrap the provider in <see cref="RecordingLockProvider"/> to observe and steer it, and scope it to their own
+/// Tests wrap the provider in <see cref="InstrumentedLockProvider"/> to observe and steer it, and scope it to their own
 /// async flow with <see cref="SingletonRuntime.UseProvider"/>, so they can run in parallel.
 /// </summary>
 internal static class LockProviderFixture
@@ -39,13 +40,13 @@ internal static class LockProviderFixture
     public static IDistributedLockProvider CreateCrossProcessProvider(string directory) => CreateProvider();
 
     /// <summary>A fresh recorded provider, used by [Singleton] calls in the current async flow until disposed.</summary>
-    public static LockScope Use() => new(new RecordingLockProvider(CreateProvider()));
+    public static LockScope Use() => new(new InstrumentedLockProvider(CreateProvider()));
 
-    internal sealed class LockScope(RecordingLockProvider recorder) : IDisposable
+    internal sealed class LockScope(InstrumentedLockProvider recorder) : IDisposable
     {
         private readonly IDisposable _scope = SingletonRuntime.UseProvider(recorder);
 
-        public RecordingLockProvider Recorder => recorder;
+        public InstrumentedLockProvider Recorder => recorder;
 
         public void Dispose() => _scope.Dispose();
     }

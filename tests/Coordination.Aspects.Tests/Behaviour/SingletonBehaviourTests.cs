@@ -1,6 +1,7 @@
 using System.Globalization;
 using Coordination.Keys;
 using Coordination.Locks;
+using Coordination.Testing;
 using Xunit;
 
 namespace Coordination.Aspects.Tests.Behaviour;
@@ -79,9 +80,9 @@ public sealed class SingletonBehaviourTests
         var second = new Probe { Parks = true };
 
         var a = _service.HoldAsync(NewName(), first);
-        await first.Entered.Task.WaitAsync(Poll.Deadline);
+        await first.Entered.Task.WaitAsync(Poll.DefaultTimeout);
         var b = _service.HoldAsync(NewName(), second);
-        await second.Entered.Task.WaitAsync(Poll.Deadline);
+        await second.Entered.Task.WaitAsync(Poll.DefaultTimeout);
 
         Assert.Equal(2, locks.Recorder.Held);
         first.Release.SetResult();
@@ -96,7 +97,7 @@ public sealed class SingletonBehaviourTests
         var name = NewName();
         var holder = new Probe { Parks = true };
         var hold = _service.HoldAsync(name, holder);
-        await holder.Entered.Task.WaitAsync(Poll.Deadline);
+        await holder.Entered.Task.WaitAsync(Poll.DefaultTimeout);
         var probe = new Probe();
 
         var error = await Assert.ThrowsAsync<SingletonContentionException>(() => _service.TryOnceAsync(name, probe));
@@ -120,7 +121,7 @@ public sealed class SingletonBehaviourTests
         var name = NewName();
         var holder = new Probe { Parks = true };
         var hold = _service.HoldAsync(name, holder);
-        await holder.Entered.Task.WaitAsync(Poll.Deadline);
+        await holder.Entered.Task.WaitAsync(Poll.DefaultTimeout);
         var probe = new Probe();
 
         Assert.Null(await _service.SkipAsync(name, probe));
@@ -169,7 +170,7 @@ public sealed class SingletonBehaviourTests
         using var locks = LockProviderFixture.Use();
         var probe = new Probe { Parks = true };
         var call = _service.WaitForCancellationAsync(NewName(), probe, CancellationToken.None);
-        await probe.Entered.Task.WaitAsync(Poll.Deadline);
+        await probe.Entered.Task.WaitAsync(Poll.DefaultTimeout);
 
         locks.Recorder.LoseAll();
 
@@ -184,7 +185,7 @@ public sealed class SingletonBehaviourTests
         using var cts = new CancellationTokenSource();
         var probe = new Probe { Parks = true };
         var call = _service.WaitForCancellationAsync(NewName(), probe, cts.Token);
-        await probe.Entered.Task.WaitAsync(Poll.Deadline);
+        await probe.Entered.Task.WaitAsync(Poll.DefaultTimeout);
 
         await cts.CancelAsync();
 
@@ -239,7 +240,7 @@ public sealed class SingletonBehaviourTests
         Assert.Equal(name.Length, await _service.TaskOfTAsync(name, new Probe()));
         Assert.Same(name, await _service.ValueTaskOfTAsync(name, new Probe()));
         Assert.Same(value, await _service.GenericAsync(name, value, new Probe()));
-        Assert.Equal(3, locks.Recorder.AcquiredKeys.Count);
+        Assert.Equal(3, locks.Recorder.AcquiredKeys.Count());
     }
 
     [Fact]
@@ -247,7 +248,7 @@ public sealed class SingletonBehaviourTests
     {
         using var locks = LockProviderFixture.Use();
         var unavailable = new LockUnavailableException("ZooKeeper is unreachable.");
-        locks.Recorder.FailWith = unavailable;
+        locks.Recorder.Failure = unavailable;
         var probe = new Probe();
 
         var thrown = await Assert.ThrowsAsync<LockUnavailableException>(() => _service.TaskAsync(NewName(), probe));
@@ -276,5 +277,5 @@ public sealed class SingletonBehaviourTests
         where T : class =>
         repository.SaveAsync(name, item, 42, probe);
 
-    private static string NewName() => Guid.NewGuid().ToString("N");
+    private static string NewName() => TestNamespace.NewId();
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Coordination.Aspects.Tests.Behaviour;
+using Coordination.Testing;
 using Xunit;
 
 namespace Coordination.Aspects.Tests.CrossProcess;

@@ -1,4 +1,5 @@
 using Coordination.Locks;
+using Coordination.Testing;
 using Hangfire;
 using Hangfire.InMemory;
 using Hangfire.Server;
@@ -19,7 +20,7 @@ public sealed class HangfireFixture : IDisposable
         var services = new ServiceCollection();
         services.AddHybridCoordination(ConfigureLocks);
         Services = services.BuildServiceProvider();
-        Locks = new TestLockProvider(Services.GetRequiredService<IDistributedLockProvider>());
+        Locks = new InstrumentedLockProvider(Services.GetRequiredService<IDistributedLockProvider>());
         Register();
     }
 
@@ -38,7 +39,7 @@ public sealed class HangfireFixture : IDisposable
 
     public ServiceProvider Services { get; }
 
-    public TestLockProvider Locks { get; }
+    public InstrumentedLockProvider Locks { get; }
 
     /// <summary>(Re)installs the fixture's provider as the Hangfire lock provider.</summary>
     public void Register() => GlobalConfiguration.Configuration.UseHybridCoordination(Locks, o =>
@@ -77,7 +78,7 @@ public sealed class HangfireFixture : IDisposable
         {
             last = State(storage, jobId);
             return last is not null && states.Contains(last.Name, StringComparer.OrdinalIgnoreCase);
-        }, $"job {jobId} to reach {string.Join("/", states)}", () => $"last state {last?.Name} ({last?.Reason})");
+        }, $"job {jobId} to reach {string.Join("/", states)}", detail: () => $"last state {last?.Name} ({last?.Reason})");
         return last!;
     }
 

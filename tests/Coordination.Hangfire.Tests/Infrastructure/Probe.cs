@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Coordination.Testing;
 
 namespace Coordination.Hangfire.Tests.Infrastructure;
 
@@ -10,7 +11,7 @@ public sealed class Probe
     private int _max;
     private int _runs;
 
-    public static string NewRun() => Guid.NewGuid().ToString("N")[..12];
+    public static string NewRun() => TestNamespace.NewId();
 
     public static Probe For(string run) => All.GetOrAdd(run, _ => new Probe());
 

@@ -93,6 +93,4 @@ internal static class ConfigTestEnvironment
         }
     }
 
-    public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
-        Coordination.Testing.Poll.UntilAsync(condition, timeout ?? TimeSpan.FromSeconds(20), what);
 }

@@ -1,7 +1,7 @@
-using Coordination.Testing;
 using System.Text;
-using Microsoft.Extensions.Configuration;
 using Coordination.Configuration;
+using Coordination.Testing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using static Coordination.Tests.Configuration.ConfigTestEnvironment;
 
@@ -101,7 +101,7 @@ public sealed class DegradedStartTests
 
         gate.Open();
 
-        await UntilAsync(() => provider.State == ZooKeeperConfigurationState.Live && config["Payments:Retries"] == "4" && config["Payments:Gateway"] == "b", "live again with the missed changes");
+        await Poll.UntilAsync(() => provider.State == ZooKeeperConfigurationState.Live && config["Payments:Retries"] == "4" && config["Payments:Gateway"] == "b", "live again with the missed changes");
         Assert.Equal(HealthStatus.Healthy, Health(provider).Status);
     }
 
@@ -117,13 +117,13 @@ public sealed class DegradedStartTests
         Assert.Equal("3", config["Payments:Retries"]);
 
         gate.Close();
-        await UntilAsync(() => provider.State == ZooKeeperConfigurationState.Cached, "the source to report it is no longer live");
+        await Poll.UntilAsync(() => provider.State == ZooKeeperConfigurationState.Cached, "the source to report it is no longer live");
         Assert.Equal(HealthStatus.Degraded, Health(provider).Status);
         await zk.SetDataAsync(root + "/Payments/Retries", Encoding.UTF8.GetBytes("8"));
         gate.Open();
 
-        await UntilAsync(() => config["Payments:Retries"] == "8", "the change made while disconnected");
-        await UntilAsync(() => provider.State == ZooKeeperConfigurationState.Live, "live again");
+        await Poll.UntilAsync(() => config["Payments:Retries"] == "8", "the change made while disconnected");
+        await Poll.UntilAsync(() => provider.State == ZooKeeperConfigurationState.Live, "live again");
     }
 
     [Fact]
@@ -141,7 +141,7 @@ public sealed class DegradedStartTests
         await Provider(live).Writer.SetAsync("Payments:Retries", "12");
 
         // Only Redis pub/sub can tell the cached instance: it cannot reach ZooKeeper.
-        await UntilAsync(() => cached["Payments:Retries"] == "12", "the cached instance to refresh from Redis");
+        await Poll.UntilAsync(() => cached["Payments:Retries"] == "12", "the cached instance to refresh from Redis");
         lock (changes)
         {
             Assert.Contains(changes, c => c.ChangedKeys.Contains("Payments:Retries"));

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using Coordination.Configuration;
 using Coordination.Locks;
+using Coordination.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -61,7 +62,7 @@ public sealed class HostIntegrationTests
 
             await zk.SetDataAsync(root + "/Payments/Retries", Encoding.UTF8.GetBytes("6"));
 
-            await UntilAsync(() => seen.Contains(6), "OnChange with Retries = 6");
+            await Poll.UntilAsync(() => seen.Contains(6), "OnChange with Retries = 6");
             Assert.Equal("6", host.Services.GetRequiredService<IConfiguration>()["Payments:Retries"]);
         }
         finally
@@ -95,7 +96,7 @@ public sealed class HostIntegrationTests
             Assert.Equal("4", await http.GetStringAsync(new Uri("/retries", UriKind.Relative)));
 
             await zk.SetDataAsync(root + "/Payments/Retries", Encoding.UTF8.GetBytes("5"));
-            await UntilAsync(() => app.Services.GetRequiredService<IOptionsMonitor<PaymentOptions>>().CurrentValue.Retries == 5, "the monitor to see 5");
+            await Poll.UntilAsync(() => app.Services.GetRequiredService<IOptionsMonitor<PaymentOptions>>().CurrentValue.Retries == 5, "the monitor to see 5");
             Assert.Equal("5", await http.GetStringAsync(new Uri("/retries", UriKind.Relative)));
         }
         finally

@@ -1,5 +1,6 @@
 using System.Text;
 using Coordination.Configuration;
+using Coordination.Testing;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using static Coordination.Tests.Configuration.ConfigTestEnvironment;
 
@@ -27,7 +28,7 @@ public sealed class MalformedDataTests
             _ => Encoding.UTF8.GetBytes("""{"Retries": 4, "Padding": """ + "\"" + new string('x', 100) + "\"}"),
         };
         await zk.SetDataAsync(root + "/Payments", bad);
-        await UntilAsync(() => provider.MalformedNodes.ContainsKey(root + "/Payments"), "the malformed node to be reported");
+        await Poll.UntilAsync(() => provider.MalformedNodes.ContainsKey(root + "/Payments"), "the malformed node to be reported");
 
         Assert.Equal("3", config["Payments:Retries"]);
         var health = ZooKeeperConfigurationHealthCheck.Evaluate([provider], HealthStatus.Unhealthy);
@@ -35,7 +36,7 @@ public sealed class MalformedDataTests
         Assert.Contains(root + "/Payments", health.Description, StringComparison.Ordinal);
 
         await zk.SetDataAsync(root + "/Payments", Encoding.UTF8.GetBytes("""{"Retries": 5}"""));
-        await UntilAsync(() => config["Payments:Retries"] == "5", "the fixed value");
+        await Poll.UntilAsync(() => config["Payments:Retries"] == "5", "the fixed value");
         Assert.Empty(provider.MalformedNodes);
         Assert.Equal(HealthStatus.Healthy, ZooKeeperConfigurationHealthCheck.Evaluate([provider], HealthStatus.Unhealthy).Status);
     }

@@ -1,5 +1,6 @@
 using System.Text;
 using Coordination.Configuration;
+using Coordination.Testing;
 using Coordination.ZooKeeper;
 using static Coordination.Tests.Configuration.ConfigTestEnvironment;
 
@@ -29,7 +30,7 @@ public sealed class WriterTests
         Assert.IsType<ConfigurationConflictException>(conflict);
         var winner = results[0] is null ? "from-a" : "from-b";
         Assert.Equal(winner, Encoding.UTF8.GetString((await zk.GetDataAsync(root + "/Payments/Retries")).Data));
-        await UntilAsync(() => a["Payments:Retries"] == winner && b["Payments:Retries"] == winner, "both instances to show the winner");
+        await Poll.UntilAsync(() => a["Payments:Retries"] == winner && b["Payments:Retries"] == winner, "both instances to show the winner");
 
         static async Task<Exception?> Attempt(IZooKeeperConfigurationWriter writer, string value, int version)
         {
@@ -69,7 +70,7 @@ public sealed class WriterTests
         using var intruder = Build(Options(root, prefix, more: o => o.Optional = true));
         using var wrongPassword = Build(Options(root, prefix, more: o => { o.WriterCredentials = "admin:guess"; o.Optional = true; }));
         await Provider(admin).Writer.SetAsync("Payments:Retries", "3");
-        await UntilAsync(() => intruder["Payments:Retries"] == "3", "readers can still read");
+        await Poll.UntilAsync(() => intruder["Payments:Retries"] == "3", "readers can still read");
 
         var denied = await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Provider(intruder).Writer.SetAsync("Payments:Retries", "0"));
         Assert.Contains(root + "/Payments/Retries", denied.Message, StringComparison.Ordinal);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Coordination.Configuration;
+using Coordination.Testing;
 using Coordination.ZooKeeper;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -52,7 +53,7 @@ public sealed class ZooKeeperConfigurationSourceTests
 
         await zk.SetDataAsync(root + "/Payments/Retries", B("7"));
 
-        await UntilAsync(() => seen.Contains(7), "OnChange with Retries = 7");
+        await Poll.UntilAsync(() => seen.Contains(7), "OnChange with Retries = 7");
         Assert.Equal(7, monitor.CurrentValue.Retries);
     }
 
@@ -73,12 +74,12 @@ public sealed class ZooKeeperConfigurationSourceTests
 
         // Five changes in one transaction: their five watch events arrive back to back.
         await zk.MultiAsync(Enumerable.Range(0, 5).Select(i => ZooKeeperOp.SetData($"{root}/K{i}", B("1"))));
-        await UntilAsync(() => Enumerable.Range(0, 5).All(i => config[$"K{i}"] == "1"), "all five values");
+        await Poll.UntilAsync(() => Enumerable.Range(0, 5).All(i => config[$"K{i}"] == "1"), "all five values");
         Assert.Equal(1, Volatile.Read(ref reloads));
 
         // The next change is a second batch: nothing else fired in between.
         await zk.SetDataAsync($"{root}/K0", B("2"));
-        await UntilAsync(() => config["K0"] == "2", "the second batch");
+        await Poll.UntilAsync(() => config["K0"] == "2", "the second batch");
         Assert.Equal(2, Volatile.Read(ref reloads));
     }
 
@@ -97,7 +98,7 @@ public sealed class ZooKeeperConfigurationSourceTests
         using var s2 = config.OnConfigurationChanged(string.Empty, all.Enqueue);
 
         await zk.MultiAsync([ZooKeeperOp.SetData(root + "/Payments/Retries", B("4")), ZooKeeperOp.SetData(root + "/Shipping/Carrier", B("ups"))]);
-        await UntilAsync(() => !all.IsEmpty, "the change callback");
+        await Poll.UntilAsync(() => !all.IsEmpty, "the change callback");
 
         var change = Assert.Single(payments);
         Assert.Equal(root, change.Root);
@@ -118,7 +119,7 @@ public sealed class ZooKeeperConfigurationSourceTests
 
         await zk.DeleteAsync(root + "/Payments/Gateway");
 
-        await UntilAsync(() => config["Payments:Gateway"] is null, "the deleted key to disappear");
+        await Poll.UntilAsync(() => config["Payments:Gateway"] is null, "the deleted key to disappear");
         Assert.Contains(changes, c => c.ChangedKeys.Contains("Payments:Gateway"));
         Assert.Equal("3", config["Payments:Retries"]);
     }
@@ -137,7 +138,7 @@ public sealed class ZooKeeperConfigurationSourceTests
 
         Assert.Equal(1, version);
         Assert.Equal("9", first["Payments:Retries"]); // the writer's own instance is updated before SetAsync returns
-        await UntilAsync(() => second["Payments:Retries"] == "9", "the second instance to see the write");
+        await Poll.UntilAsync(() => second["Payments:Retries"] == "9", "the second instance to see the write");
     }
 
     [Fact]
@@ -171,7 +172,7 @@ public sealed class ZooKeeperConfigurationSourceTests
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
             Assert.True(process.ExitCode == 0, $"zkCli.sh failed: {await stdout} {await stderr}");
 
-            await UntilAsync(() => Enumerable.Range(0, fired.Length).All(i => Volatile.Read(ref fired[i]) == 1), "OnChange in every instance");
+            await Poll.UntilAsync(() => Enumerable.Range(0, fired.Length).All(i => Volatile.Read(ref fired[i]) == 1), "OnChange in every instance");
         }
         finally
         {
@@ -197,10 +198,10 @@ public sealed class ZooKeeperConfigurationSourceTests
         await replaced.Task.WaitAsync(TimeSpan.FromSeconds(30));
         // A change made right after the expiry (possibly before the new session's watch exists) is caught up too.
         await zk.SetDataAsync(root + "/Payments/Retries", B("4"));
-        await UntilAsync(() => config["Payments:Retries"] == "4", "the change after session expiry");
+        await Poll.UntilAsync(() => config["Payments:Retries"] == "4", "the change after session expiry");
 
         await zk.SetDataAsync(root + "/Payments/Retries", B("5"));
-        await UntilAsync(() => config["Payments:Retries"] == "5", "a change seen by the new session's watch");
+        await Poll.UntilAsync(() => config["Payments:Retries"] == "5", "a change seen by the new session's watch");
         Assert.NotSame(expired, connections.GetZooKeeper());
     }
 

@@ -29,7 +29,7 @@ public sealed class EnsembleFailoverLockTests(ServersFixture servers)
         await servers.Faults.StopEnsembleMemberAsync(leader);
         try
         {
-            await TestEnv.UntilAsync(() => suspended && zk.State == ZooKeeperState.Connected, "the session is suspended and re-attaches", TimeSpan.FromSeconds(60));
+            await Poll.UntilAsync(() => suspended && zk.State == ZooKeeperState.Connected, "the session is suspended and re-attaches", TimeSpan.FromSeconds(60));
             Assert.Equal(session, zk.SessionId);
             Assert.False(held.LostToken.IsCancellationRequested, "a failover the session survived reported the lock lost");
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Coordination.Diagnostics;
 using Coordination.Keys;
 using Coordination.Locks;
+using Coordination.Testing;
 using Coordination.ZooKeeper;
 
 namespace Coordination.Tests.Locks;
@@ -10,8 +11,8 @@ namespace Coordination.Tests.Locks;
 public sealed class HybridBehaviourTests : IAsyncLifetime
 {
     private readonly List<LockNode> _nodes = [];
-    private readonly string _prefix = "t" + TestEnv.NewId() + ":";
-    private readonly string _root = "/t" + TestEnv.NewId();
+    private readonly string _prefix = "t" + TestNamespace.NewId() + ":";
+    private readonly string _root = "/t" + TestNamespace.NewId();
 
     private LockNode NewNode(LockMode mode = LockMode.Hybrid, Action<HybridCoordinationOptions>? configure = null)
     {
@@ -32,7 +33,7 @@ public sealed class HybridBehaviourTests : IAsyncLifetime
 
     private string Dir(string key) => _root + "/locks/" + LockKey.ToNodeName(key);
 
-    private static string Key() => "k-" + TestEnv.NewId();
+    private static string Key() => "k-" + TestNamespace.NewId();
 
     [Fact]
     public async Task TryOnce_OnAHeldKey_FailsWithoutAnyZooKeeperTraffic()
@@ -42,7 +43,7 @@ public sealed class HybridBehaviourTests : IAsyncLifetime
         await using var h = await holder.Locks.AcquireAsync(key);
         var record = await TestEnv.RedisDb.StringGetAsync(_prefix + "lock:" + key);
         Assert.StartsWith(((IDistributedLockHandle)h).Key.Length > 0 ? "" : "x", record.ToString());
-        await TestEnv.UntilAsync(async () => (await TestEnv.RedisDb.StringGetAsync(_prefix + "lock:" + key)).ToString().Contains($"\"token\":{h.FencingToken}", StringComparison.Ordinal), "record carries the fencing token");
+        await Poll.UntilAsync(async () => (await TestEnv.RedisDb.StringGetAsync(_prefix + "lock:" + key)).ToString().Contains($"\"token\":{h.FencingToken}", StringComparison.Ordinal), "record carries the fencing token");
 
         var other = NewNode();
         await other.Connections.GetRedisAsync();
@@ -79,12 +80,12 @@ public sealed class HybridBehaviourTests : IAsyncLifetime
                 }
             }));
             var expected = i + 2;
-            await TestEnv.UntilAsync(async () => (await zk.GetChildrenAsync(Dir(key))).Children.Count == expected, $"waiter {i} queued");
+            await Poll.UntilAsync(async () => (await zk.GetChildrenAsync(Dir(key))).Children.Count == expected, $"waiter {i} queued");
         }
 
         // A waiter shows up in the queue before it has set its watch: let every waiter finish parking first.
         long[] Sent() => nodes.Select(n => n.Connections.GetZooKeeper().RequestsSent).ToArray();
-        await TestEnv.UntilAsync(async () =>
+        await Poll.UntilAsync(async () =>
         {
             var first = Sent();
             await Task.Delay(200);
@@ -112,7 +113,7 @@ public sealed class HybridBehaviourTests : IAsyncLifetime
         {
             await using var x = await crowd.Locks.AcquireAsync(key, TimeSpan.FromSeconds(60));
         }).ToList();
-        await TestEnv.UntilAsync(async () => (await zk.GetChildrenAsync(Dir(key))).Children.Count == 2, "one remote waiter");
+        await Poll.UntilAsync(async () => (await zk.GetChildrenAsync(Dir(key))).Children.Count == 2, "one remote waiter");
         for (var i = 0; i < 5; i++)
         {
             Assert.Equal(2, (await zk.GetChildrenAsync(Dir(key))).Children.Count);
@@ -121,7 +122,7 @@ public sealed class HybridBehaviourTests : IAsyncLifetime
 
         await h.DisposeAsync();
         await Task.WhenAll(tasks);
-        await TestEnv.UntilAsync(async () => (await zk.ExistsAsync(Dir(key))) is null || (await zk.GetChildrenAsync(Dir(key))).Children.Count == 0, "queue drained");
+        await Poll.UntilAsync(async () => (await zk.ExistsAsync(Dir(key))) is null || (await zk.GetChildrenAsync(Dir(key))).Children.Count == 0, "queue drained");
     }
 
     [Fact]
@@ -154,17 +155,17 @@ public sealed class HybridBehaviourTests : IAsyncLifetime
     {
         var holder = NewNode();
         var waiter = NewNode();
-        var key = "orders/ü " + TestEnv.NewId();
+        var key = "orders/ü " + TestNamespace.NewId();
         await using var h = await holder.Locks.AcquireAsync(key);
         var waiting = waiter.Locks.AcquireAsync(key, TimeSpan.FromSeconds(30)).AsTask();
         var inspector = new LockInspector(holder.Connections);
-        await TestEnv.UntilAsync(async () => (await inspector.GetHeldLocksAsync()).Any(l => l.Key == key && l.Waiters == 1 && l.Holder is not null), "inspector sees holder and waiter");
+        await Poll.UntilAsync(async () => (await inspector.GetHeldLocksAsync()).Any(l => l.Key == key && l.Waiters == 1 && l.Holder is not null), "inspector sees holder and waiter");
         var info = (await inspector.GetHeldLocksAsync()).Single(l => l.Key == key);
         Assert.Equal(h.FencingToken, info.FencingToken);
         Assert.Contains(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), info.Holder, StringComparison.Ordinal);
         await h.DisposeAsync();
         await using var next = await waiting;
-        await TestEnv.UntilAsync(async () => (await inspector.GetHeldLocksAsync()).Single(l => l.Key == key).FencingToken == next.FencingToken, "inspector follows the hand-off");
+        await Poll.UntilAsync(async () => (await inspector.GetHeldLocksAsync()).Single(l => l.Key == key).FencingToken == next.FencingToken, "inspector follows the hand-off");
     }
 
     [Fact]
@@ -178,7 +179,7 @@ public sealed class HybridBehaviourTests : IAsyncLifetime
         var admin = NewNode(LockMode.ZooKeeperOnly).Connections.GetZooKeeper();
         await admin.WaitForConnectedAsync(TimeSpan.FromSeconds(10));
         await admin.DeleteAsync(Dir(key) + "/" + children.Single());
-        await TestEnv.UntilAsync(() => h.LostToken.IsCancellationRequested, "LostToken fires");
+        await Poll.UntilAsync(() => h.LostToken.IsCancellationRequested, "LostToken fires");
         await h.DisposeAsync();
     }
 
@@ -203,7 +204,7 @@ public sealed class HybridBehaviourTests : IAsyncLifetime
 
         // Stopped: both fall back to ZooKeeper alone, report Degraded, and still exclude each other.
         await redis.StopAsync();
-        await TestEnv.UntilAsync(() => !a.Connections.IsRedisConnected && !b.Connections.IsRedisConnected, "Redis seen as down");
+        await Poll.UntilAsync(() => !a.Connections.IsRedisConnected && !b.Connections.IsRedisConnected, "Redis seen as down");
         Assert.Null(await b.Locks.TryAcquireAsync(key));
         Assert.Equal(CoordinationHealthMode.Degraded, b.Status.Mode);
         var waiting = b.Locks.AcquireAsync(key, TimeSpan.FromSeconds(30)).AsTask();
@@ -218,7 +219,7 @@ public sealed class HybridBehaviourTests : IAsyncLifetime
 
         // Restarted: the gate works again and the mode recovers.
         await redis.StartAsync();
-        await TestEnv.UntilAsync(() => a.Connections.IsRedisConnected, "Redis reconnected", TimeSpan.FromSeconds(60));
+        await Poll.UntilAsync(() => a.Connections.IsRedisConnected, "Redis reconnected", TimeSpan.FromSeconds(60));
         await using (var h2 = await a.Locks.AcquireAsync(key, TimeSpan.FromSeconds(10)))
         {
             Assert.Equal(CoordinationHealthMode.Normal, a.Status.Mode);

@@ -15,8 +15,8 @@ namespace Coordination.Tests.Locks;
 public sealed class LivenessTests : IAsyncLifetime
 {
     private readonly List<IAsyncDisposable> _owned = [];
-    private readonly string _prefix = "t" + TestEnv.NewId() + ":";
-    private readonly string _root = "/t" + TestEnv.NewId();
+    private readonly string _prefix = "t" + TestNamespace.NewId() + ":";
+    private readonly string _root = "/t" + TestNamespace.NewId();
 
     private LockNode NewNode(Action<HybridCoordinationOptions>? configure = null)
     {
@@ -67,7 +67,7 @@ public sealed class LivenessTests : IAsyncLifetime
 
     private string Dir(string key) => _root + "/locks/" + LockKey.ToNodeName(key);
 
-    private static string Key() => "k-" + TestEnv.NewId();
+    private static string Key() => "k-" + TestNamespace.NewId();
 
     private static async Task<IReadOnlyList<string>> ChildrenAsync(ZooKeeperClient zk, string dir)
     {
@@ -93,7 +93,7 @@ public sealed class LivenessTests : IAsyncLifetime
         // The create reaches the server and is applied; its reply is lost; then no server answers for a while.
         gate.MuteRepliesOfExisting();
         var attempt = a.Locks.AcquireAsync(key, TimeSpan.FromSeconds(60)).AsTask();
-        await TestEnv.UntilAsync(async () => (await ChildrenAsync(observer, Dir(key))).Count == 1, "the create was applied on the server");
+        await Poll.UntilAsync(async () => (await ChildrenAsync(observer, Dir(key))).Count == 1, "the create was applied on the server");
         var orphan = (await ChildrenAsync(observer, Dir(key)))[0];
         gate.Close();
         var ex = await Assert.ThrowsAsync<LockUnavailableException>(() => attempt);
@@ -102,9 +102,9 @@ public sealed class LivenessTests : IAsyncLifetime
 
         // The same session comes back: the library finds the node by its owner id and deletes it by itself.
         gate.Open();
-        await TestEnv.UntilAsync(() => zk.State == ZooKeeperState.Connected, "the session re-attaches");
+        await Poll.UntilAsync(() => zk.State == ZooKeeperState.Connected, "the session re-attaches");
         Assert.Equal(session, zk.SessionId);
-        await TestEnv.UntilAsync(async () => !(await ChildrenAsync(observer, Dir(key))).Contains(orphan), "the orphan is deleted");
+        await Poll.UntilAsync(async () => !(await ChildrenAsync(observer, Dir(key))).Contains(orphan), "the orphan is deleted");
 
         var b = NewNode();
         await using var granted = await b.Locks.AcquireAsync(key, TimeSpan.FromSeconds(30));
@@ -121,7 +121,7 @@ public sealed class LivenessTests : IAsyncLifetime
         var held = await a.Locks.AcquireAsync(key);
         var zk = a.Connections.ZooKeeperIfCreated!;
         gate.Close();
-        await TestEnv.UntilAsync(() => zk.State == ZooKeeperState.Suspended, "the holder notices the outage");
+        await Poll.UntilAsync(() => zk.State == ZooKeeperState.Suspended, "the holder notices the outage");
 
         // Completes while no server can be reached: the delete is left to the background.
         await held.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
@@ -133,7 +133,7 @@ public sealed class LivenessTests : IAsyncLifetime
         gate.Open();
         await using var next = await waiter;
         Assert.True(next.FencingToken > held.FencingToken);
-        await TestEnv.UntilAsync(() => zk.State == ZooKeeperState.Connected, "the holder's session re-attaches");
+        await Poll.UntilAsync(() => zk.State == ZooKeeperState.Connected, "the holder's session re-attaches");
     }
 
     [Fact]
@@ -143,7 +143,7 @@ public sealed class LivenessTests : IAsyncLifetime
         var key = Key();
         var zk = await WarmUpAsync(a, key);
         gate.Close();
-        await TestEnv.UntilAsync(
+        await Poll.UntilAsync(
             () => zk.State == ZooKeeperState.Suspended && Stopwatch.GetElapsedTime(zk.LastHeardFromServer) > TimeSpan.FromMilliseconds(600),
             "ZooKeeper has been silent past the bound");
 
@@ -156,7 +156,7 @@ public sealed class LivenessTests : IAsyncLifetime
         Assert.Equal(Diagnostics.CoordinationHealthMode.Unavailable, a.Status.Mode);
 
         gate.Open();
-        await TestEnv.UntilAsync(() => zk.State == ZooKeeperState.Connected, "the session re-attaches");
+        await Poll.UntilAsync(() => zk.State == ZooKeeperState.Connected, "the session re-attaches");
         await using var h = await a.Locks.AcquireAsync(key, TimeSpan.FromSeconds(10));
         Assert.Equal(Diagnostics.CoordinationHealthMode.Normal, a.Status.Mode);
     }
@@ -168,7 +168,7 @@ public sealed class LivenessTests : IAsyncLifetime
         var key = Key();
         var zk = await WarmUpAsync(a, key);
         gate.Close();
-        await TestEnv.UntilAsync(() => zk.State == ZooKeeperState.Suspended, "the client notices the cut");
+        await Poll.UntilAsync(() => zk.State == ZooKeeperState.Suspended, "the client notices the cut");
 
         var attempt = a.Locks.TryAcquireAsync(key).AsTask();
         Assert.False(attempt.IsCompleted);

@@ -1,5 +1,6 @@
 using System.Text;
 using Coordination.Locks;
+using Coordination.Testing;
 
 namespace Coordination.Tests.Locks;
 
@@ -10,9 +11,9 @@ public abstract class LockConformanceTests : IAsyncLifetime
 
     protected abstract LockMode Mode { get; }
 
-    protected string Prefix { get; } = "t" + TestEnv.NewId() + ":";
+    protected string Prefix { get; } = "t" + TestNamespace.NewId() + ":";
 
-    protected string Root { get; } = "/t" + TestEnv.NewId();
+    protected string Root { get; } = "/t" + TestNamespace.NewId();
 
     protected virtual bool Distributed => true;
 
@@ -33,7 +34,7 @@ public abstract class LockConformanceTests : IAsyncLifetime
         }
     }
 
-    private static string Key() => "k-" + TestEnv.NewId();
+    private static string Key() => "k-" + TestNamespace.NewId();
 
     [Fact]
     public async Task TryAcquire_OnHeldKey_ReturnsNull_AndSucceedsAfterRelease()
@@ -142,7 +143,7 @@ public abstract class LockConformanceTests : IAsyncLifetime
     public async Task UnusualKeys_AreEncodedSafely(string key)
     {
         var node = NewNode();
-        var k = key + TestEnv.NewId();
+        var k = key + TestNamespace.NewId();
         await using var h = await node.Locks.TryAcquireAsync(k);
         Assert.NotNull(h);
         Assert.Equal(k, h.Key);
@@ -210,7 +211,7 @@ public sealed class ZooKeeperOnlyLockTests : LockConformanceTests
     {
         var zk = nodes[0].Connections.GetZooKeeper();
         var dir = Root + "/locks/" + Coordination.Keys.LockKey.ToNodeName(key);
-        await TestEnv.UntilAsync(async () => (await zk.ExistsAsync(dir)) is null || (await zk.GetChildrenAsync(dir)).Children.Count == 0, "no lock nodes left");
+        await Poll.UntilAsync(async () => (await zk.ExistsAsync(dir)) is null || (await zk.GetChildrenAsync(dir)).Children.Count == 0, "no lock nodes left");
     }
 }
 
@@ -222,7 +223,7 @@ public sealed class HybridLockTests : LockConformanceTests
     {
         var zk = nodes[0].Connections.GetZooKeeper();
         var dir = Root + "/locks/" + Coordination.Keys.LockKey.ToNodeName(key);
-        await TestEnv.UntilAsync(async () => (await zk.ExistsAsync(dir)) is null || (await zk.GetChildrenAsync(dir)).Children.Count == 0, "no lock nodes left");
-        await TestEnv.UntilAsync(async () => !await TestEnv.RedisDb.KeyExistsAsync(Prefix + "lock:" + key), "no Redis record left");
+        await Poll.UntilAsync(async () => (await zk.ExistsAsync(dir)) is null || (await zk.GetChildrenAsync(dir)).Children.Count == 0, "no lock nodes left");
+        await Poll.UntilAsync(async () => !await TestEnv.RedisDb.KeyExistsAsync(Prefix + "lock:" + key), "no Redis record left");
     }
 }

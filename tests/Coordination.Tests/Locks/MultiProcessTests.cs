@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Coordination.Locks;
+using Coordination.Testing;
 
 namespace Coordination.Tests.Locks;
 
@@ -47,8 +48,8 @@ public sealed class MultiProcessTests
     [InlineData(LockMode.RedisOnly)]
     public async Task ThreeProcesses_HammeringOneKey_LoseNoUpdate_AndTokensIncrease(LockMode mode)
     {
-        var prefix = "t" + TestEnv.NewId() + ":";
-        var root = "/t" + TestEnv.NewId();
+        var prefix = "t" + TestNamespace.NewId() + ":";
+        var root = "/t" + TestNamespace.NewId();
         const int Tasks = 4, Iterations = 15, Processes = 3;
         var workers = Enumerable.Range(0, Processes)
             .Select(_ => StartWorker("hammer", mode.ToString(), TestEnv.Redis, TestEnv.ZooKeeper, prefix, root, "hot-key", Tasks.ToString(System.Globalization.CultureInfo.InvariantCulture), Iterations.ToString(System.Globalization.CultureInfo.InvariantCulture)))
@@ -72,8 +73,8 @@ public sealed class MultiProcessTests
     [Fact]
     public async Task HolderPausedPastTheSessionTimeout_LosesTheLock_AndAnotherProcessAcquires()
     {
-        var prefix = "t" + TestEnv.NewId() + ":";
-        var root = "/t" + TestEnv.NewId();
+        var prefix = "t" + TestNamespace.NewId() + ":";
+        var root = "/t" + TestNamespace.NewId();
         var worker = StartWorker("hold", nameof(LockMode.Hybrid), TestEnv.Redis, TestEnv.ZooKeeper, prefix, root, "paused-key", "2000");
         try
         {

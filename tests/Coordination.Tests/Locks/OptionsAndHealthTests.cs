@@ -1,4 +1,5 @@
 using Coordination.Locks;
+using Coordination.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -74,7 +75,7 @@ public sealed class OptionsAndHealthTests
             o.ZooKeeper = TestEnv.ZooKeeper;
         }, health: true);
         var locks = sp.GetRequiredService<IDistributedLockProvider>();
-        await using (await locks.AcquireAsync("health-" + TestEnv.NewId()))
+        await using (await locks.AcquireAsync("health-" + TestNamespace.NewId()))
         {
         }
 

@@ -29,17 +29,17 @@ public sealed class SentinelConfigurationTests(SentinelFixture fixture)
                 changes.Enqueue(k);
             }
         };
-        await TestEnv.UntilAsync(async () => (await cache.ReadAsync())?.Data.GetValueOrDefault("Payments:Retries") == "1", "the Redis copy holds the first value");
+        await Poll.UntilAsync(async () => (await cache.ReadAsync())?.Data.GetValueOrDefault("Payments:Retries") == "1", "the Redis copy holds the first value");
 
         var promoted = await group.FailoverAsync();
 
         // A change made in ZooKeeper by someone else, and one written through the source (which publishes on Redis).
         await PutAsync(zk, root + "/Payments/Retries", "2");
-        await UntilAsync(() => writerSide["Payments:Retries"] == "2" && readerSide["Payments:Retries"] == "2", "both instances see the ZooKeeper change", TimeSpan.FromSeconds(60));
+        await Poll.UntilAsync(() => writerSide["Payments:Retries"] == "2" && readerSide["Payments:Retries"] == "2", "both instances see the ZooKeeper change", TimeSpan.FromSeconds(60));
         await Provider(writerSide).Writer.SetAsync("Payments:Gateway", "b");
-        await UntilAsync(() => readerSide["Payments:Gateway"] == "b" && changes.Contains("Payments:Gateway"), "the other instance is told about the write", TimeSpan.FromSeconds(60));
+        await Poll.UntilAsync(() => readerSide["Payments:Gateway"] == "b" && changes.Contains("Payments:Gateway"), "the other instance is told about the write", TimeSpan.FromSeconds(60));
         await using var master = await SentinelGroup.ConnectNodeAsync(promoted);
-        await TestEnv.UntilAsync(
+        await Poll.UntilAsync(
             async () =>
             {
                 var json = (string?)await master.GetDatabase().HashGetAsync(cache.Key, "snapshot");

@@ -19,8 +19,8 @@ public sealed class SentinelLockTests(SentinelFixture fixture)
     public async Task Hybrid_AcrossSentinelFailover_KeepsExclusionAndFencing_AndKeepsGranting()
     {
         await Group.WaitHealthyAsync();
-        var prefix = "t" + TestEnv.NewId() + ":";
-        var root = "/t" + TestEnv.NewId();
+        var prefix = "t" + TestNamespace.NewId() + ":";
+        var root = "/t" + TestNamespace.NewId();
         const string Key = "failover-key";
         var nodes = new List<LockNode>();
         for (var i = 0; i < 3; i++)
@@ -117,7 +117,7 @@ public sealed class SentinelLockTests(SentinelFixture fixture)
     public async Task RedisOnly_AcrossSentinelFailoverWithUnreplicatedRecord_CanGrantTwice()
     {
         await Group.WaitHealthyAsync();
-        var prefix = "t" + TestEnv.NewId() + ":";
+        var prefix = "t" + TestNamespace.NewId() + ":";
         const string Key = "double-grant";
         var oldMaster = await Group.GetMasterPortAsync();
         var replicaPort = await Group.GetReplicaPortAsync();
