@@ -2,7 +2,8 @@
 # Installs (from apt, when missing) and runs the test servers as plain background processes on 127.0.0.1:
 # one Redis, one standalone ZooKeeper, a 3-node ZooKeeper ensemble and a Redis Sentinel group (two Redis data
 # nodes, node 1 starting as master and node 2 as its replica, watched by one sentinel with quorum 1 under the name
-# 'coordination'). Never touches the Debian system services.
+# 'coordination') and a Redis Cluster (3 masters + 3 replicas, created fresh whenever a node is not running).
+# Never touches the Debian system services.
 #
 #   eng/servers.sh install|start|stop|status|env
 #   eng/servers.sh restart-redis|stop-redis|start-redis
@@ -14,12 +15,18 @@
 #   eng/servers.sh stop-sentinel-redis <n>         stop Sentinel data node n (1|2), whatever its role
 #   eng/servers.sh start-sentinel-redis <n>        start it (empty) as replica of the sentinel's current master
 #                                                  and wait until the group is healthy
+#   eng/servers.sh cluster-failover <port>         CLUSTER FAILOVER on the replica of the cluster master on <port>,
+#                                                  then wait until the cluster is healthy; prints the new master's port
+#   eng/servers.sh cluster-wait                    wait until the cluster is healthy (every slot served, 3 masters
+#                                                  each with a linked replica, every node agreeing)
 #
 # Environment (all optional):
 #   COORD_REDIS_PORT          Redis port                      (default 6390)
 #   COORD_SENTINEL_MASTER_PORT   Sentinel data node 1, the first master  (default 6391)
 #   COORD_SENTINEL_REPLICA_PORT  Sentinel data node 2, the first replica (default 6392)
 #   COORD_SENTINEL_PORT          the sentinel                           (default 26391)
+#   COORD_CLUSTER_PORTS       the 6 Redis Cluster nodes, 'first-last' or a comma list (default 6400-6405);
+#                             node n also uses port+10000 (cluster bus)
 #   COORD_ZK_PORT             standalone ZooKeeper client port (default 2191)
 #   COORD_ZK_ENSEMBLE_PORTS   ensemble client ports            (default 2192,2193,2194);
 #                             member n also uses client+10000 (quorum) and client+20000 (election)
@@ -27,7 +34,7 @@
 #   COORD_START_TIMEOUT       seconds to wait for a server to answer (default 60)
 set -euo pipefail
 
-readonly VERBS='install|start|stop|status|env|restart-redis|stop-redis|start-redis|stop-zk <n>|start-zk <n>|sentinel-failover|sentinel-wait|stop-sentinel-redis <n>|start-sentinel-redis <n>'
+readonly VERBS='install|start|stop|status|env|restart-redis|stop-redis|start-redis|stop-zk <n>|start-zk <n>|sentinel-failover|sentinel-wait|stop-sentinel-redis <n>|start-sentinel-redis <n>|cluster-failover <port>|cluster-wait'
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SERVERS_DIR="$(realpath -m "${COORD_SERVERS_DIR:-$REPO_ROOT/.servers}")"
 REDIS_PORT="${COORD_REDIS_PORT:-6390}"
@@ -37,6 +44,7 @@ START_TIMEOUT="${COORD_START_TIMEOUT:-60}"
 SENTINEL_NODE_PORTS=("${COORD_SENTINEL_MASTER_PORT:-6391}" "${COORD_SENTINEL_REPLICA_PORT:-6392}")
 SENTINEL_PORT="${COORD_SENTINEL_PORT:-26391}"
 readonly SENTINEL_SERVICE=coordination
+CLUSTER_PORTS_SPEC="${COORD_CLUSTER_PORTS:-6400-6405}"
 ZK_JAR=/usr/share/java/zookeeper.jar
 # Debian's zookeeper.jar lists its dependencies (slf4j-api, netty, jute...) in its manifest; slf4j needs a
 # binding to log anywhere, and libzookeeper-java depends on libslf4j-java + liblog4j1.2-java for exactly that.
@@ -49,6 +57,12 @@ note() { echo "servers: $*"; }
 is_port() { [[ "$1" =~ ^[0-9]+$ ]] && (( $1 >= 1 && $1 <= 65535 )); }
 
 IFS=',' read -r -a ENSEMBLE_PORTS <<< "$ENSEMBLE_PORTS_CSV"
+if [[ "$CLUSTER_PORTS_SPEC" =~ ^([0-9]+)-([0-9]+)$ ]]; then
+  mapfile -t CLUSTER_PORTS < <(seq "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}")
+else
+  IFS=',' read -r -a CLUSTER_PORTS <<< "$CLUSTER_PORTS_SPEC"
+fi
+readonly CLUSTER_NODES=(cluster-1 cluster-2 cluster-3 cluster-4 cluster-5 cluster-6)
 
 validate_config() {
   is_port "$REDIS_PORT" || die "COORD_REDIS_PORT='$REDIS_PORT' is not a port number"
@@ -64,6 +78,11 @@ validate_config() {
   is_port "$SENTINEL_PORT" || die "COORD_SENTINEL_PORT='$SENTINEL_PORT' is not a port number"
   (( SENTINEL_NODE_PORTS[0] != SENTINEL_NODE_PORTS[1] )) \
     || die "COORD_SENTINEL_MASTER_PORT and COORD_SENTINEL_REPLICA_PORT are both ${SENTINEL_NODE_PORTS[0]}; the two nodes need their own ports"
+  (( ${#CLUSTER_PORTS[@]} == 6 )) || die "COORD_CLUSTER_PORTS='$CLUSTER_PORTS_SPEC' must name exactly 6 ports ('6400-6405' or a comma list)"
+  for p in "${CLUSTER_PORTS[@]}"; do
+    is_port "$p" && (( p + 10000 <= 65535 )) \
+      || die "COORD_CLUSTER_PORTS='$CLUSTER_PORTS_SPEC': '$p' must be a port <= 55535 (nodes also use port+10000 for the cluster bus)"
+  done
   [[ "$START_TIMEOUT" =~ ^[0-9]+$ ]] || die "COORD_START_TIMEOUT='$START_TIMEOUT' is not a number of seconds"
 }
 
@@ -134,7 +153,7 @@ alive() {
   local cmdline
   cmdline="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)" || return 1
   case "$name" in
-    redis|sentinel-redis-*) [[ "$cmdline" == *redis-server* ]] ;;
+    redis|sentinel-redis-*|cluster-*) [[ "$cmdline" == *redis-server* ]] ;;
     sentinel) [[ "$cmdline" == *redis-server*sentinel* || "$cmdline" == *redis-sentinel* ]] ;;
     *) [[ "$cmdline" == *QuorumPeerMain*"$SERVERS_DIR/$name/"* ]] ;;
   esac
@@ -220,7 +239,7 @@ resume() { kill -CONT "$(pid_of "$1")" 2>/dev/null || true; }
 # A server of ours that runs on other ports than configured now (the COORD_* ports changed) is an error.
 check_same_port() { # name port
   local name=$1 port=$2 actual
-  if [[ "$name" == redis || "$name" == sentinel* ]]; then
+  if [[ "$name" == redis || "$name" == sentinel* || "$name" == cluster-* ]]; then
     actual="$(tr '\0' ' ' < "/proc/$(pid_of "$name")/cmdline" 2>/dev/null | sed -n 's/.*:\([0-9]*\).*/\1/p')"
   else
     actual="$(sed -n 's/^clientPort=//p' "$SERVERS_DIR/$name/conf/zoo.cfg" 2>/dev/null)"
@@ -492,6 +511,113 @@ cmd_start_sentinel_node() { # n
   wait_sentinel_healthy
 }
 
+# ---------------------------------------------------------------- redis cluster
+
+# Node n (1..6) is process 'cluster-<n>' on CLUSTER_PORTS[n-1]. The cluster is test scaffolding with no data worth
+# keeping: when any node is not running, all six are restarted empty and the cluster is created again (~3 s), which
+# also undoes whatever failovers an earlier run did.
+cluster_port() { echo "${CLUSTER_PORTS[$(($1 - 1))]}"; }
+
+cluster_endpoints() { local p out=""; for p in "${CLUSTER_PORTS[@]}"; do out+="${out:+,}127.0.0.1:$p"; done; echo "$out"; }
+
+cluster_all_alive() { local name; for name in "${CLUSTER_NODES[@]}"; do alive "$name" || return 1; done; }
+
+cluster_ports_check() {
+  local n
+  for n in 1 2 3 4 5 6; do
+    if alive "cluster-$n"; then check_same_port "cluster-$n" "$(cluster_port "$n")"
+    elif ! cluster_all_alive; then
+      require_free "$(cluster_port "$n")" "redis cluster node $n"
+      require_free "$(( $(cluster_port "$n") + 10000 ))" "redis cluster node $n bus"
+    fi
+  done
+}
+
+start_cluster_nodes() {
+  local n port name
+  for n in 1 2 3 4 5 6; do
+    name="cluster-$n"; port="$(cluster_port "$n")"
+    rm -rf "${SERVERS_DIR:?}/$name"
+    mkdir -p "$SERVERS_DIR/$name"
+    # cluster-node-timeout 2000: a dead master is failed over within seconds; manual failovers do not wait for it.
+    # shellcheck disable=SC2046
+    launch "$name" redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --daemonize no \
+      --dir "$SERVERS_DIR/$name" --logfile "$SERVERS_DIR/$name.log" --enable-debug-command local \
+      --cluster-enabled yes --cluster-config-file "$SERVERS_DIR/$name/nodes.conf" --cluster-node-timeout 2000 \
+      --repl-diskless-sync yes --repl-diskless-sync-delay 0 $(shutdown_args)
+  done
+}
+
+cluster_nodes_answer() { local p; for p in "${CLUSTER_PORTS[@]}"; do [[ "$(rcli "$p" PING)" == PONG ]] || return 1; done; }
+
+# Healthy = every node says cluster_state:ok with all slots assigned and ok, and (seen from every node) there are 3
+# masters without failure flags, each with one connected replica whose link is up.
+cluster_healthy() {
+  local p nodes masters replicas
+  for p in "${CLUSTER_PORTS[@]}"; do
+    [[ "$(rcli "$p" CLUSTER INFO | tr -d '\r' | grep -cx -e 'cluster_state:ok' -e 'cluster_slots_ok:16384')" == 2 ]] || return 1
+    nodes="$(rcli "$p" CLUSTER NODES | tr -d '\r')" || return 1
+    masters="$(awk '$3 ~ /master/ && $3 !~ /fail/ && $8 == "connected" && NF >= 9' <<< "$nodes" | wc -l)"
+    replicas="$(awk '$3 ~ /slave/ && $3 !~ /fail/ && $8 == "connected"' <<< "$nodes" | wc -l)"
+    (( masters == 3 && replicas == 3 )) || return 1
+  done
+  for p in "${CLUSTER_PORTS[@]}"; do
+    if [[ "$(node_role "$p")" == slave ]]; then
+      rcli "$p" INFO replication | tr -d '\r' | grep -qx 'master_link_status:up' || return 1
+    fi
+  done
+}
+
+wait_cluster_healthy() {
+  wait_for "redis cluster (ports ${CLUSTER_PORTS[*]}) healthy" "$SERVERS_DIR/cluster-1.log" "${CLUSTER_NODES[*]}" cluster_healthy
+}
+
+start_cluster() {
+  if cluster_all_alive; then
+    local n; for n in 1 2 3 4 5 6; do resume "cluster-$n"; done
+    return 0
+  fi
+  stop_pids "${CLUSTER_NODES[@]}"
+  start_cluster_nodes
+}
+
+# Only after start_cluster launched fresh nodes: assign slots (3 masters) and replicas, wait for agreement.
+create_cluster() {
+  wait_for "redis cluster nodes (ports ${CLUSTER_PORTS[*]})" "$SERVERS_DIR/cluster-1.log" "${CLUSTER_NODES[*]}" cluster_nodes_answer
+  if [[ "$(rcli "${CLUSTER_PORTS[0]}" CLUSTER INFO | tr -d '\r' | sed -n 's/^cluster_known_nodes://p')" == 6 ]]; then return 0; fi
+  local args=() p
+  for p in "${CLUSTER_PORTS[@]}"; do args+=("127.0.0.1:$p"); done
+  timeout "$START_TIMEOUT" redis-cli --cluster create "${args[@]}" --cluster-replicas 1 --cluster-yes \
+    >"$SERVERS_DIR/cluster-create.out" 2>&1 || die "redis-cli --cluster create failed; see $SERVERS_DIR/cluster-create.out"
+}
+
+# The replica of the master on <port> as seen by that master (first connected one).
+cluster_replica_of() { # master_port
+  local id
+  id="$(rcli "$1" CLUSTER MYID | tr -d '\r')"
+  [[ -n "$id" ]] || die "no redis cluster node answers on port $1"
+  rcli "$1" CLUSTER NODES | tr -d '\r' | awk -v id="$id" '$3 ~ /slave/ && $4 == id && $8 == "connected" { split($2, a, "[:@]"); print a[2]; exit }'
+}
+
+cmd_cluster_failover() { # master_port
+  local master=$1 replica answer deadline=$((SECONDS + START_TIMEOUT))
+  is_port "$master" || die "'cluster-failover' needs the port of a cluster master, got '$master'"
+  wait_cluster_healthy
+  [[ "$(node_role "$master")" == master ]] || die "the cluster node on port $master is not a master"
+  replica="$(cluster_replica_of "$master")"
+  [[ -n "$replica" ]] || die "the cluster master on port $master has no connected replica"
+  # A manual failover: the master stops its clients, the replica catches up with its replication offset, then takes
+  # over (no write is lost, unlike a failover after a crash).
+  until answer="$(rcli "$replica" CLUSTER FAILOVER)" && [[ "$answer" == OK* ]]; do
+    (( SECONDS < deadline )) || die "CLUSTER FAILOVER on port $replica kept failing: ${answer:-no answer}"
+    sleep 0.2
+  done
+  wait_for "cluster node $replica to become master" "$SERVERS_DIR/cluster-1.log" "${CLUSTER_NODES[*]}" \
+    eval '[[ "$(node_role "$replica")" == master ]]'
+  wait_cluster_healthy
+  echo "$replica"
+}
+
 # ---------------------------------------------------------------- endpoints
 
 endpoint_lines() {
@@ -509,6 +635,8 @@ endpoint_lines() {
   echo "COORD_SENTINEL_MASTER_PORT=${SENTINEL_NODE_PORTS[0]}"
   echo "COORD_SENTINEL_REPLICA_PORT=${SENTINEL_NODE_PORTS[1]}"
   echo "COORD_SENTINEL_PORT=$SENTINEL_PORT"
+  echo "COORD_REDIS_CLUSTER=$(cluster_endpoints)"
+  echo "COORD_CLUSTER_PORTS=$(IFS=,; echo "${CLUSTER_PORTS[*]}")"
   echo "COORD_SERVERS_DIR=$(quote "$SERVERS_DIR")"
   echo "COORD_REPO_ROOT=$(quote "$REPO_ROOT")"
 }
@@ -537,31 +665,36 @@ cmd_start() {
     if alive "zk-$n"; then check_same_port "zk-$n" "${ENSEMBLE_PORTS[$((n - 1))]}"; else ensemble_member_ports_free "$n"; fi
   done
   sentinel_ports_check
+  cluster_ports_check
   # All JVMs boot in parallel (~3 s each on an idle machine); a cold ensemble starts from empty data.
   start_redis
   start_standalone 1
   for n in 1 2 3; do start_member "$n" $((1 - any_member)); done
   start_sentinel_group
+  start_cluster
   wait_redis
   wait_for "zookeeper standalone (port $ZK_PORT)" "$SERVERS_DIR/zk-standalone.log" zk-standalone zk_serving "$ZK_PORT"
   wait_for "zookeeper ensemble (ports $ENSEMBLE_PORTS_CSV) electing one leader" "$SERVERS_DIR/zk-{1,2,3}.log" "zk-1 zk-2 zk-3" ensemble_has_quorum
   tune_sentinel
+  create_cluster
   wait_sentinel_healthy
+  wait_cluster_healthy
   write_endpoints
-  note "running (redis :$REDIS_PORT, zookeeper :$ZK_PORT, ensemble :$ENSEMBLE_PORTS_CSV, sentinel :$SENTINEL_PORT over ${SENTINEL_NODE_PORTS[0]},${SENTINEL_NODE_PORTS[1]}) in $((SECONDS - t0))s; endpoints in $SERVERS_DIR/endpoints.env"
+  note "running (redis :$REDIS_PORT, zookeeper :$ZK_PORT, ensemble :$ENSEMBLE_PORTS_CSV, sentinel :$SENTINEL_PORT over ${SENTINEL_NODE_PORTS[0]},${SENTINEL_NODE_PORTS[1]}, cluster :$(IFS=,; echo "${CLUSTER_PORTS[*]}")) in $((SECONDS - t0))s; endpoints in $SERVERS_DIR/endpoints.env"
 }
 
 cmd_stop() {
   [[ -d "$SERVERS_DIR" ]] || return 0
-  stop_pids redis zk-standalone zk-1 zk-2 zk-3 sentinel sentinel-redis-1 sentinel-redis-2
+  stop_pids redis zk-standalone zk-1 zk-2 zk-3 sentinel sentinel-redis-1 sentinel-redis-2 "${CLUSTER_NODES[@]}"
   rm -f "$SERVERS_DIR/endpoints.env"
   note "stopped."
 }
 
 cmd_status() {
   local name port mode pid rc=0
-  for name in redis zk-standalone zk-1 zk-2 zk-3 sentinel-redis-1 sentinel-redis-2 sentinel; do
+  for name in redis zk-standalone zk-1 zk-2 zk-3 sentinel-redis-1 sentinel-redis-2 sentinel "${CLUSTER_NODES[@]}"; do
     case "$name" in
+      cluster-*) port="$(cluster_port "${name#cluster-}")" ;;
       redis) port=$REDIS_PORT ;;
       sentinel-redis-*) port="$(node_port "${name#sentinel-redis-}")" ;;
       sentinel) port=$SENTINEL_PORT ;;
@@ -572,7 +705,7 @@ cmd_status() {
       pid="$(pid_of "$name")"
       if [[ "$name" == redis ]]; then
         if redis_ping; then mode=PONG; else mode="not answering"; fi
-      elif [[ "$name" == sentinel-redis-* ]]; then
+      elif [[ "$name" == sentinel-redis-* || "$name" == cluster-* ]]; then
         mode="$(node_role "$port")"; mode="${mode:-not answering}"
       elif [[ "$name" == sentinel ]]; then
         mode="$(sentinel_master_port)"; mode="${mode:+master of '$SENTINEL_SERVICE' is :$mode}"; mode="${mode:-not answering}"
@@ -597,6 +730,7 @@ main() {
   case "$verb" in
     install|start|stop|status|env|restart-redis|stop-redis|start-redis|stop-zk|start-zk) ;;
     sentinel-failover|sentinel-wait|stop-sentinel-redis|start-sentinel-redis) ;;
+    cluster-failover|cluster-wait) ;;
     "") echo "error: no verb given; use $VERBS" >&2; exit 2 ;;
     *) echo "error: unknown verb '$verb'; use $VERBS" >&2; exit 2 ;;
   esac
@@ -623,6 +757,8 @@ main() {
     sentinel-wait) wait_sentinel_healthy ;;
     stop-sentinel-redis) sentinel_node_arg "$@"; stop_pids "sentinel-redis-$2" ;;
     start-sentinel-redis) sentinel_node_arg "$@"; mkdir -p "$SERVERS_DIR"; cmd_start_sentinel_node "$2" ;;
+    cluster-failover) cmd_cluster_failover "${2:-}" ;;
+    cluster-wait) wait_cluster_healthy ;;
   esac
 }
 

@@ -15,6 +15,7 @@ internal static class Program
         ["locks"] = ("--redis host:port --zk host:port [--n 2000] [--handoffs 500] [--only uncontended|handoff]: acquire+release vs the floor and the peers; two-process hand-off", Locks.LockBench.RunAsync),
         ["locks-handoff-child"] = ("(internal) one side of the two-process hand-off", Locks.LockBench.HandoffChildAsync),
         ["config"] = ("--redis host:port --zk host:port [--subscribers 10] [--n 300]: write-to-callback propagation and cached read latency", Configuration.ConfigBench.RunAsync),
+        ["cluster-pubsub"] = ("--cluster host:port,... [--n 2000]: release bell on a Redis Cluster, classic PUBLISH vs sharded SPUBLISH (wake latency and the per-wait subscribe cost)", Cluster.ClusterPubSubBench.RunAsync),
         ["zk-fake-server"] = ("[--port 2399]: an instant-answer stand-in ZooKeeper (exists/create2/delete/ping) to measure client overhead and pipelining without the real server's cost", FakeZkServer.RunAsync),
     };
 

@@ -67,6 +67,29 @@ public sealed class SupportTests
     }
 
     [Fact]
+    public void FromValues_WithoutTheClusterLine_NamesTheFixOnlyWhenTheClusterIsUsed()
+    {
+        var servers = TestServers.FromValues(CoreValues(), "test");
+
+        Assert.False(servers.HasRedisCluster);
+        var ex = Assert.Throws<InvalidOperationException>(() => servers.RedisCluster);
+        Assert.Contains("COORD_REDIS_CLUSTER is missing from test", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("eng/servers.sh stop, then eng/servers.sh start", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FromValues_ReadsTheRedisCluster()
+    {
+        var values = CoreValues();
+        values["COORD_REDIS_CLUSTER"] = "127.0.0.1:7100,127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103,127.0.0.1:7104,127.0.0.1:7105";
+        var servers = TestServers.FromValues(values, "test");
+
+        Assert.True(servers.HasRedisCluster);
+        Assert.Equal(values["COORD_REDIS_CLUSTER"], servers.RedisCluster);
+        Assert.Equal([7100, 7101, 7102, 7103, 7104, 7105], servers.RedisClusterPorts);
+    }
+
+    [Fact]
     public void Load_WithNothingFound_SaysToStartTheServers()
     {
         var empty = Directory.CreateTempSubdirectory("coord-empty-");

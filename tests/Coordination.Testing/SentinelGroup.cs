@@ -102,10 +102,5 @@ public sealed class SentinelGroup
     private static string CheckNode(int node) =>
         node is 1 or 2 ? node.ToString(CultureInfo.InvariantCulture) : throw new ArgumentOutOfRangeException(nameof(node), node, "The Sentinel group has data nodes 1 and 2.");
 
-    private Task<string> RunAsync(CancellationToken cancellationToken, params string[] args) =>
-        ServersScript.RunAsync(
-            Servers,
-            Servers.ServersDirectory ?? throw new InvalidOperationException($"The servers' state directory is unknown (endpoints from {Servers.Source}); set COORD_SERVERS_DIR."),
-            cancellationToken,
-            args);
+    private Task<string> RunAsync(CancellationToken cancellationToken, params string[] args) => ServersScript.RunAsync(Servers, cancellationToken, args);
 }

@@ -41,6 +41,11 @@ internal static class ServersScript
             start.Environment["COORD_SENTINEL_REPLICA_PORT"] = servers.SentinelNodePorts[1].ToString(CultureInfo.InvariantCulture);
         }
 
+        if (servers.HasRedisCluster)
+        {
+            start.Environment["COORD_CLUSTER_PORTS"] = string.Join(',', servers.RedisClusterPorts);
+        }
+
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start bash.");
         var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
         var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
@@ -65,6 +70,15 @@ internal static class ServersScript
 
         return output;
     }
+
+    /// <summary>Runs <c>eng/servers.sh args</c> in the state directory the endpoints came from.</summary>
+    /// <exception cref="InvalidOperationException">The state directory is unknown, or the script failed.</exception>
+    public static Task<string> RunAsync(TestServers servers, CancellationToken cancellationToken, params string[] args) =>
+        RunAsync(
+            servers,
+            servers.ServersDirectory ?? throw new InvalidOperationException($"The servers' state directory is unknown (endpoints from {servers.Source}); set COORD_SERVERS_DIR."),
+            cancellationToken,
+            args);
 
     private static string ScriptPath(TestServers servers)
     {

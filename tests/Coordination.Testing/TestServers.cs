@@ -16,9 +16,12 @@ public sealed class TestServers
 
     private const string SentinelHint = "the servers were started by an eng/servers.sh without the Sentinel group; stop them and run eng/servers.sh start again";
 
+    private const string ClusterHint = "the servers were started by an eng/servers.sh without the Redis Cluster; run eng/servers.sh stop, then eng/servers.sh start (with the same COORD_* ports; COORD_CLUSTER_PORTS picks the cluster's, default 6400-6405)";
+
     private readonly string? _sentinel;
     private readonly string? _sentinelService;
     private readonly string? _sentinelRedis;
+    private readonly string? _redisCluster;
 
     private static readonly Lazy<TestServers> LazyCurrent = new(() => Load(Environment.GetEnvironmentVariable, AppContext.BaseDirectory));
 
@@ -41,6 +44,7 @@ public sealed class TestServers
         _sentinel = Optional(values, "COORD_SENTINEL");
         _sentinelService = Optional(values, "COORD_SENTINEL_SERVICE");
         _sentinelRedis = Optional(values, "COORD_SENTINEL_REDIS");
+        _redisCluster = Optional(values, "COORD_REDIS_CLUSTER");
         ServersDirectory = values.TryGetValue("COORD_SERVERS_DIR", out var dir) && dir.Length > 0 ? dir : null;
         RepoRoot = values.TryGetValue("COORD_REPO_ROOT", out var root) && root.Length > 0 ? root : null;
     }
@@ -83,6 +87,24 @@ public sealed class TestServers
             ? ports
             : throw new InvalidOperationException($"COORD_SENTINEL_REDIS='{_sentinelRedis}' (from {Source}) must list 2 servers.");
 
+    /// <summary>
+    /// The Redis Cluster's nodes (3 masters, 3 replicas) as a StackExchange.Redis configuration string, e.g.
+    /// <c>127.0.0.1:6400,...,127.0.0.1:6405</c>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">COORD_REDIS_CLUSTER is missing; the message says how to get it.</exception>
+    public string RedisCluster => _redisCluster ?? throw new InvalidOperationException($"COORD_REDIS_CLUSTER is missing from {Source}: {ClusterHint}.");
+
+    /// <summary>The cluster nodes' ports (6), in the order eng/servers.sh created them.</summary>
+    public IReadOnlyList<int> RedisClusterPorts =>
+        RedisCluster.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(hp => PortOf(hp, "COORD_REDIS_CLUSTER", Source))
+            .ToArray() is { Length: 6 } ports
+            ? ports
+            : throw new InvalidOperationException($"COORD_REDIS_CLUSTER='{_redisCluster}' (from {Source}) must list 6 servers.");
+
+    /// <summary>True when the endpoints name a Redis Cluster.</summary>
+    public bool HasRedisCluster => _redisCluster is not null;
+
     /// <summary>True when the endpoints name a Sentinel group.</summary>
     public bool HasSentinel => _sentinel is not null && _sentinelService is not null && _sentinelRedis is not null;
 
@@ -124,7 +146,7 @@ public sealed class TestServers
         if (!string.IsNullOrEmpty(environment("COORD_REDIS")) && !string.IsNullOrEmpty(environment("COORD_ZK")) && !string.IsNullOrEmpty(environment("COORD_ZK_ENSEMBLE")))
         {
             var values = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var name in new[] { "COORD_REDIS", "COORD_ZK", "COORD_ZK_ENSEMBLE", "COORD_SENTINEL", "COORD_SENTINEL_SERVICE", "COORD_SENTINEL_REDIS", "COORD_SERVERS_DIR", "COORD_REPO_ROOT" })
+            foreach (var name in new[] { "COORD_REDIS", "COORD_ZK", "COORD_ZK_ENSEMBLE", "COORD_SENTINEL", "COORD_SENTINEL_SERVICE", "COORD_SENTINEL_REDIS", "COORD_REDIS_CLUSTER", "COORD_SERVERS_DIR", "COORD_REPO_ROOT" })
             {
                 if (environment(name) is { Length: > 0 } value)
                 {

@@ -14,7 +14,16 @@ internal static class TestEnv
     // Bookkeeping only (counters, records): generous timeouts, since fault tests load the 2-core machine hard.
     private static readonly Lazy<ConnectionMultiplexer> SharedRedis = new(() => ConnectionMultiplexer.Connect(Redis + ",allowAdmin=true,syncTimeout=15000,asyncTimeout=15000"));
 
+    // The same for the Redis Cluster (a cluster-aware multiplexer follows MOVED and failovers).
+    private static readonly Lazy<ConnectionMultiplexer> SharedCluster = new(() => ConnectionMultiplexer.Connect(RedisCluster + ",allowAdmin=true,syncTimeout=15000,asyncTimeout=15000"));
+
     public static string Redis => Coordination.Testing.TestServers.Current.Redis;
+
+    public static string RedisCluster => Coordination.Testing.TestServers.Current.RedisCluster;
+
+    public static ConnectionMultiplexer Cluster => SharedCluster.Value;
+
+    public static IDatabase ClusterDb => SharedCluster.Value.GetDatabase();
 
     public static string ZooKeeper => Coordination.Testing.TestServers.Current.ZooKeeper;
 
@@ -59,6 +68,8 @@ public sealed class LockNode : IAsyncDisposable
     }
 
     public IDistributedLockProvider Locks { get; }
+
+    public IServiceProvider Services => _services;
 
     internal CoordinationConnections Connections { get; }
 

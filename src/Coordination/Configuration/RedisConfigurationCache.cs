@@ -4,10 +4,17 @@ using StackExchange.Redis;
 namespace Coordination.Configuration;
 
 /// <summary>
-/// The Redis copy of one source: hash <c>{prefix}config:{root}</c> with fields <c>version</c> (largest zxid) and
-/// <c>snapshot</c> (the flattened configuration as JSON), and channel <c>{prefix}config-changed:{root}</c> carrying the
-/// version of a write. A Lua compare keeps an older snapshot from ever replacing a newer one.
+/// The Redis copy of one source: hash <c>&lt;prefix&gt;{config:&lt;root&gt;}:snapshot</c> with fields <c>version</c>
+/// (largest zxid) and <c>snapshot</c> (the flattened configuration as JSON), and channel
+/// <c>&lt;prefix&gt;config-changed:&lt;root&gt;</c> carrying the version of a write. A Lua compare keeps an older snapshot
+/// from ever replacing a newer one.
 /// </summary>
+/// <remarks>
+/// The script touches one key, so it is cluster-safe in any layout; the name still follows the library's key layout
+/// (<see cref="Locks.RedisLockRecord.Name"/>: one hash tag per instance) so that any key added for a source later lands
+/// in the same slot. The copy before this layout (<c>&lt;prefix&gt;config:&lt;root&gt;</c>) is not read: the source
+/// rewrites the copy from ZooKeeper on its first load, and only a start with ZooKeeper down reads it.
+/// </remarks>
 internal sealed class RedisConfigurationCache(CoordinationConnections connections, string prefix, string root)
 {
     // Versions are zxids (epoch << 32 | counter); Lua numbers are doubles, exact below 2^53 (epoch below 2^21).
@@ -18,7 +25,7 @@ internal sealed class RedisConfigurationCache(CoordinationConnections connection
         return 1
         """;
 
-    public RedisKey Key { get; } = prefix + "config:" + root;
+    public RedisKey Key { get; } = Locks.RedisLockRecord.Name(prefix, "config:" + root, "snapshot");
 
     public RedisChannel Channel { get; } = RedisChannel.Literal(prefix + "config-changed:" + root);
 

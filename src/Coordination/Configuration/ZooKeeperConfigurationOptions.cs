@@ -104,9 +104,10 @@ public sealed class ZooKeeperConfigurationOptions
             }
         }
 
-        if (string.IsNullOrEmpty(RedisPrefix) || RedisPrefix.Any(char.IsWhiteSpace))
+        if (string.IsNullOrEmpty(RedisPrefix) || RedisPrefix.Any(char.IsWhiteSpace) || RedisPrefix.AsSpan().IndexOfAny('{', '}') >= 0)
         {
-            throw new ArgumentException($"{P}.RedisPrefix '{RedisPrefix}' must be non-empty and contain no whitespace.", nameof(RedisPrefix));
+            // Braces would become (or break) the Redis Cluster hash tag of the cache's keys.
+            throw new ArgumentException($"{P}.RedisPrefix '{RedisPrefix}' must be non-empty and contain no whitespace and no '{{' or '}}' (the cache's keys carry their own hash tag).", nameof(RedisPrefix));
         }
 
         if (ReloadDelay < TimeSpan.Zero || ReloadDelay > TimeSpan.FromSeconds(10))

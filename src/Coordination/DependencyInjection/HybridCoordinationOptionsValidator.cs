@@ -41,9 +41,10 @@ internal sealed class HybridCoordinationOptionsValidator : IValidateOptions<Hybr
             }
         }
 
-        if (string.IsNullOrEmpty(o.RedisPrefix) || o.RedisPrefix.Any(char.IsWhiteSpace))
+        if (string.IsNullOrEmpty(o.RedisPrefix) || o.RedisPrefix.Any(char.IsWhiteSpace) || o.RedisPrefix.AsSpan().IndexOfAny('{', '}') >= 0)
         {
-            errors.Add($"{p}:RedisPrefix '{o.RedisPrefix}' must be non-empty and contain no whitespace.");
+            // Braces would become (or break) the Redis Cluster hash tag that keeps one lock's keys in one slot.
+            errors.Add($"{p}:RedisPrefix '{o.RedisPrefix}' must be non-empty and contain no whitespace and no '{{' or '}}' (each lock's keys carry their own hash tag).");
         }
 
         if (string.IsNullOrEmpty(o.ZooKeeperRoot) || o.ZooKeeperRoot[0] != '/' || (o.ZooKeeperRoot.Length > 1 && o.ZooKeeperRoot.EndsWith('/')) || o.ZooKeeperRoot.Contains("//", StringComparison.Ordinal))

@@ -21,7 +21,7 @@ internal sealed class GateReservation(IConnectionMultiplexer redis, RedisKey rec
         {
             await RedisLockRecord.CompareDeleteScript.EvaluateAsync(redis.GetDatabase(), new { record, owner = ownerId }).ConfigureAwait(false);
         }
-        catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+        catch (Exception ex) when (RedisLockRecord.IsRedisError(ex))
         {
             // The reservation expires with its lease.
         }

@@ -76,7 +76,8 @@ internal sealed class LockInspector(CoordinationConnections connections) : ILock
         try
         {
             var redis = await connections.GetRedisAsync().WaitAsync(connections.Options.ConnectTimeout, ct).ConfigureAwait(false);
-            var prefix = connections.Options.RedisPrefix + "lock:";
+            var prefix = connections.Options.RedisPrefix;
+            var pattern = GlobEscape(prefix) + "{*}:" + RedisLockRecord.RecordSuffix;
             foreach (var endpoint in redis.GetEndPoints())
             {
                 var server = redis.GetServer(endpoint);
@@ -86,7 +87,7 @@ internal sealed class LockInspector(CoordinationConnections connections) : ILock
                 }
 
                 var keys = new List<RedisKey>();
-                await foreach (var k in server.KeysAsync(pattern: GlobEscape(prefix) + "*", pageSize: 250).WithCancellation(ct).ConfigureAwait(false))
+                await foreach (var k in server.KeysAsync(pattern: pattern, pageSize: 250).WithCancellation(ct).ConfigureAwait(false))
                 {
                     keys.Add(k);
                     if (keys.Count >= limit * 4)
@@ -101,15 +102,14 @@ internal sealed class LockInspector(CoordinationConnections connections) : ILock
                 for (var i = 0; i < keys.Count; i++)
                 {
                     var value = (string?)values[i];
-                    if (value is { Length: >= 33 })
+                    if (value is { Length: >= 33 } && RedisLockRecord.KeyOf(keys[i]!, prefix, RedisLockRecord.RecordSuffix) is { } key)
                     {
-                        var key = ((string)keys[i]!)[prefix.Length..];
                         result[key] = Parse(key, value[33..]);
                     }
                 }
             }
         }
-        catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex) || ex is TimeoutException)
+        catch (Exception ex) when (RedisLockRecord.IsRedisError(ex) || ex is TimeoutException)
         {
             // Metadata is optional: ZooKeeper still answers who holds what.
         }

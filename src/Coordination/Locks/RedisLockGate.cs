@@ -25,7 +25,7 @@ internal sealed class RedisLockGate(HybridCoordinationOptions options, Coordinat
             {
                 await task.WaitAsync(options.ConnectTimeout).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is TimeoutException || RedisLockRecord.IsRedisFailure(ex))
+            catch (Exception ex) when (ex is TimeoutException || RedisLockRecord.IsRedisError(ex))
             {
                 MarkRedisDown(key, ex);
                 return null;
@@ -59,7 +59,7 @@ internal sealed class RedisLockGate(HybridCoordinationOptions options, Coordinat
                 ? (redis, new GateReservation(redis, record, ownerId))
                 : (redis, null);
         }
-        catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+        catch (Exception ex) when (RedisLockRecord.IsRedisError(ex))
         {
             MarkRedisDown(key, ex);
             return (null, null);
@@ -74,7 +74,7 @@ internal sealed class RedisLockGate(HybridCoordinationOptions options, Coordinat
         {
             _ = redis.GetDatabase().StringSetAsync(RedisLockRecord.RecordKey(options.RedisPrefix, handle.Key), handle.RedisValue, options.RedisLease, When.Always, CommandFlags.FireAndForget);
         }
-        catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+        catch (Exception ex) when (RedisLockRecord.IsRedisError(ex))
         {
             MarkRedisDown(handle.Key, ex);
         }
@@ -94,7 +94,7 @@ internal sealed class RedisLockGate(HybridCoordinationOptions options, Coordinat
             // metadata and a try-once gate.
             _ = RedisLockRecord.ReleaseAsync(redis.GetDatabase(), options.RedisPrefix, handle, CommandFlags.FireAndForget);
         }
-        catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+        catch (Exception ex) when (RedisLockRecord.IsRedisError(ex))
         {
             MarkRedisDown(handle.Key, ex);
         }
@@ -123,7 +123,7 @@ internal sealed class RedisLockGate(HybridCoordinationOptions options, Coordinat
                     lease,
                 }).ConfigureAwait(false);
             }
-            catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+            catch (Exception ex) when (RedisLockRecord.IsRedisError(ex))
             {
                 Log.LeaseExtendFailed(logger, h.Key, ex);
                 MarkRedisDown(h.Key, ex);

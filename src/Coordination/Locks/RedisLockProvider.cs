@@ -54,7 +54,7 @@ internal sealed class RedisLockProvider : QueuedLockProvider
         {
             redis = await _connections.GetRedisAsync().WaitAsync(_options.ConnectTimeout, ct).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is TimeoutException || RedisLockRecord.IsRedisFailure(ex))
+        catch (Exception ex) when (ex is TimeoutException || RedisLockRecord.IsRedisError(ex))
         {
             throw Unavailable(key, ex);
         }
@@ -80,7 +80,7 @@ internal sealed class RedisLockProvider : QueuedLockProvider
                 {
                     await _bell.EnsureSubscribedAsync(redis).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+                catch (Exception ex) when (RedisLockRecord.IsRedisError(ex))
                 {
                     listen.Dispose();
                     throw Unavailable(key, ex);
@@ -92,15 +92,16 @@ internal sealed class RedisLockProvider : QueuedLockProvider
                 long result;
                 try
                 {
-                    result = (long)await RedisLockRecord.AcquireScript.EvaluateAsync(db, new
+                    var fence = RedisLockRecord.FenceKey(_options.RedisPrefix, key);
+                    var script = new { record, value, lease, fence };
+                    result = (long)await RedisLockRecord.AcquireScript.EvaluateAsync(db, script).ConfigureAwait(false);
+                    if (result == 0)
                     {
-                        record,
-                        value,
-                        lease,
-                        fence = RedisLockRecord.FenceKey(_options.RedisPrefix, key),
-                    }).ConfigureAwait(false);
+                        await SeedFenceAsync(db, key, fence).ConfigureAwait(false);
+                        result = (long)await RedisLockRecord.AcquireScript.EvaluateAsync(db, script).ConfigureAwait(false);
+                    }
                 }
-                catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+                catch (Exception ex) when (RedisLockRecord.IsRedisError(ex))
                 {
                     throw Unavailable(key, ex);
                 }
@@ -151,15 +152,29 @@ internal sealed class RedisLockProvider : QueuedLockProvider
         }
     }
 
+    /// <summary>
+    /// A key's first acquire after the hash-tag layout: its counter starts at the old-layout counter's value, so
+    /// fencing tokens keep growing across the upgrade (a fresh counter would hand out 1, 2... again).
+    /// </summary>
+    private async Task SeedFenceAsync(IDatabase db, string key, RedisKey fence)
+    {
+        var legacy = await db.StringGetAsync(RedisLockRecord.LegacyFenceKey(_options.RedisPrefix, key)).ConfigureAwait(false);
+        var value = legacy.TryParse(out long last) && last > 0 ? last : 0;
+        await RedisLockRecord.SeedFenceScript.EvaluateAsync(db, new { fence, value }).ConfigureAwait(false);
+    }
+
     private LockUnavailableException Unavailable(string key, Exception ex)
     {
         CoordinationDiagnostics.Unavailable.Add(1, CoordinationDiagnostics.ModeTag(LockMode.RedisOnly));
-        if (!_isFallback)
+        var transient = RedisLockRecord.IsRedisFailure(ex) || ex is TimeoutException;
+        if (!_isFallback && transient)
         {
             _status.Set(CoordinationHealthMode.Unavailable, "Redis is unavailable: no lock is granted (fail closed).");
         }
 
-        return new LockUnavailableException($"The lock '{key}' cannot be decided: Redis ({_options.Redis}) is unavailable ({ex.Message}). No lock was granted.", ex);
+        // A refused command (wrong type, cross-slot, script error...) is an answer, not an outage: named as such.
+        var what = transient ? "is unavailable" : "refused the request";
+        return new LockUnavailableException($"The lock '{key}' cannot be decided: Redis ({_options.Redis}) {what} ({ex.Message}). No lock was granted.", ex);
     }
 
     /// <summary>Redis-only watchdog tick: extend each lease that is still ours; one that is not is lost.</summary>
@@ -187,7 +202,7 @@ internal sealed class RedisLockProvider : QueuedLockProvider
                     h.MarkLost();
                 }
             }
-            catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+            catch (Exception ex) when (RedisLockRecord.IsRedisError(ex))
             {
                 Log.LeaseExtendFailed(_logger, h.Key, ex);
                 if (_time.GetUtcNow() - h.AcquiredAt > _options.RedisLease / 2)
@@ -214,7 +229,7 @@ internal sealed class RedisLockProvider : QueuedLockProvider
             await RedisLockRecord.ReleaseAsync(redis.GetDatabase(), _options.RedisPrefix, handle).ConfigureAwait(false);
             Log.LockReleased(_logger, handle.Key, handle.FencingToken);
         }
-        catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+        catch (Exception ex) when (RedisLockRecord.IsRedisError(ex))
         {
             Log.ReleaseFailed(_logger, handle.Key, ex);
         }

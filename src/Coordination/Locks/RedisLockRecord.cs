@@ -5,11 +5,19 @@ using StackExchange.Redis;
 namespace Coordination.Locks;
 
 /// <summary>
-/// The Redis side of a lock: the record <c>&lt;prefix&gt;lock:&lt;key&gt;</c> whose value is
-/// <c>&lt;32-hex owner id&gt;:&lt;JSON metadata&gt;</c>, the fencing counter <c>&lt;prefix&gt;fence:&lt;key&gt;</c>
+/// The Redis side of a lock: the record <c>&lt;prefix&gt;{&lt;key&gt;}:lock</c> whose value is
+/// <c>&lt;32-hex owner id&gt;:&lt;JSON metadata&gt;</c>, the fencing counter <c>&lt;prefix&gt;{&lt;key&gt;}:fence</c>
 /// (Redis-only mode), and the release bell channel <c>&lt;prefix&gt;released</c> whose messages are keys.
 /// Every conditional change is a Lua script so check-and-act is atomic.
 /// </summary>
+/// <remarks>
+/// Key layout: every Redis key of one lock (or of any other primitive's instance) is <see cref="Name"/> =
+/// <c>&lt;prefix&gt;{&lt;key&gt;}:&lt;suffix&gt;</c>. The braces are a Redis Cluster hash tag, so all keys of one
+/// instance hash to one slot and a script may touch them together on a cluster; a key that starts with a brace gets
+/// one extra <c>{</c> so the tag is never empty (an empty tag would hash the whole name). The prefix may hold no braces
+/// (validated), so the tag is always ours. Before this layout the names were <c>&lt;prefix&gt;lock:&lt;key&gt;</c> and
+/// <c>&lt;prefix&gt;fence:&lt;key&gt;</c> (<see cref="LegacyFenceKey"/>), in different slots.
+/// </remarks>
 internal static class RedisLockRecord
 {
     /// <summary>KEYS[1] record, ARGV[1] owner id, ARGV[2] channel, ARGV[3] key: delete only our record, then ring the bell.</summary>
@@ -34,14 +42,59 @@ internal static class RedisLockRecord
         "local v = redis.call('GET', @record) " +
         "if v and string.sub(v, 1, 32) == @owner then redis.call('PEXPIRE', @record, @lease) return 1 end return 0");
 
-    /// <summary>Redis-only acquire: SET NX PX, then a fencing token from INCR; otherwise minus the remaining lease in ms.</summary>
+    /// <summary>
+    /// Redis-only acquire: SET NX PX, then a fencing token from INCR; otherwise minus the remaining lease in ms.
+    /// 0 = the key has no fencing counter yet (nothing was set): seed it (<see cref="SeedFenceScript"/>) and retry.
+    /// </summary>
     public static readonly LuaScript AcquireScript = LuaScript.Prepare(
+        "if redis.call('EXISTS', @fence) == 0 then return 0 end " +
         "if redis.call('SET', @record, @value, 'NX', 'PX', @lease) then return redis.call('INCR', @fence) end " +
         "local t = redis.call('PTTL', @record) if t < 1 then t = 1 end return -t");
 
-    public static RedisKey RecordKey(string prefix, string key) => prefix + "lock:" + key;
+    /// <summary>
+    /// Seeds a fresh fencing counter (KEYS[1]) from the pre-hash-tag counter's value (ARGV[1]) unless it exists: a
+    /// key's tokens keep growing across the upgrade. Kept for one release after the layout change.
+    /// </summary>
+    public static readonly LuaScript SeedFenceScript = LuaScript.Prepare(
+        "return redis.call('SET', @fence, @value, 'NX') and 1 or 0");
 
-    public static RedisKey FenceKey(string prefix, string key) => prefix + "fence:" + key;
+    /// <summary>The suffix of the lock record.</summary>
+    public const string RecordSuffix = "lock";
+
+    /// <summary>
+    /// The Redis key <c>&lt;prefix&gt;{&lt;key&gt;}:&lt;suffix&gt;</c>: every key of one lock, semaphore, configuration
+    /// source... shares the hash tag <c>{&lt;key&gt;}</c> and so one Redis Cluster slot. Injective in (key, suffix) for
+    /// suffixes without <c>}:</c>.
+    /// </summary>
+    public static string Name(string prefix, string key, string suffix)
+    {
+        // "}x" would give the empty tag "{}" (whole name hashed, lock and fence in different slots): one more '{'
+        // makes the tag "{". Keys starting with '{' get it too, so "{}x" and "}x" stay apart.
+        var escape = key.Length > 0 && key[0] is '{' or '}';
+        return string.Concat(prefix, escape ? "{{" : "{", key, "}:", suffix);
+    }
+
+    /// <summary>The key that <see cref="Name"/> built <paramref name="name"/> from for <paramref name="suffix"/>, or null when it is not such a name.</summary>
+    public static string? KeyOf(string name, string prefix, string suffix)
+    {
+        var head = prefix.Length + 1;
+        var tail = suffix.Length + 2;
+        if (name.Length <= head + tail || !name.StartsWith(prefix, StringComparison.Ordinal) || name[prefix.Length] != '{'
+            || !name.EndsWith("}:" + suffix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var key = name[head..^tail];
+        return key.Length > 1 && key[0] == '{' && key[1] is '{' or '}' ? key[1..] : key;
+    }
+
+    public static RedisKey RecordKey(string prefix, string key) => Name(prefix, key, RecordSuffix);
+
+    public static RedisKey FenceKey(string prefix, string key) => Name(prefix, key, "fence");
+
+    /// <summary>The fencing counter's name before the hash-tag layout; read once per key to seed <see cref="FenceKey"/>.</summary>
+    public static RedisKey LegacyFenceKey(string prefix, string key) => prefix + "fence:" + key;
 
     public static RedisChannel Channel(string prefix) => RedisChannel.Literal(ChannelName(prefix));
 
@@ -80,9 +133,21 @@ internal static class RedisLockRecord
 
     private static readonly string Holder = JsonEncodedText.Encode(Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "@" + Environment.MachineName).Value;
 
-    /// <summary>Errors that mean "Redis is not usable now" (degrade), as opposed to bugs.</summary>
+    /// <summary>
+    /// Errors that mean "Redis is not usable now" (degrade or fail closed), as opposed to an answer: connection loss,
+    /// timeouts, and the server errors of a node that is starting, read-only or in a cluster reconfiguration (a master
+    /// failover answers READONLY, CLUSTERDOWN, TRYAGAIN or MASTERDOWN for a moment).
+    /// </summary>
     public static bool IsRedisFailure(Exception ex) =>
         ex is RedisConnectionException or RedisTimeoutException or ObjectDisposedException
-        || (ex is RedisServerException && ex.Message.StartsWith("LOADING", StringComparison.Ordinal))
+        || (ex is RedisServerException && TransientServerErrors.Any(e => ex.Message.StartsWith(e, StringComparison.Ordinal)))
         || (ex is RedisException && ex.Message.Contains("No connection", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// Any error from Redis or its client (a failure, a script or command the server refused, a cross-slot request);
+    /// the paths that cannot use Redis then skip it (hybrid gate) or fail closed with <see cref="LockUnavailableException"/>.
+    /// </summary>
+    public static bool IsRedisError(Exception ex) => ex is RedisException || IsRedisFailure(ex);
+
+    private static readonly string[] TransientServerErrors = ["LOADING", "READONLY", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN"];
 }

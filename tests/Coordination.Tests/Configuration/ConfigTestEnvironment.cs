@@ -64,6 +64,20 @@ internal static class ConfigTestEnvironment
 
     public static ZooKeeperConfigurationProvider Provider(IConfigurationRoot root) => root.Providers.OfType<ZooKeeperConfigurationProvider>().Single();
 
+    /// <summary>Every key the source of <paramref name="root"/> reports changed, in order.</summary>
+    public static System.Collections.Concurrent.ConcurrentQueue<string> RecordChanges(IConfigurationRoot root)
+    {
+        var changes = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        Provider(root).Store.Changed += keys =>
+        {
+            foreach (var k in keys)
+            {
+                changes.Enqueue(k);
+            }
+        };
+        return changes;
+    }
+
     /// <summary>Creates <paramref name="path"/> (and its parents) with <paramref name="value"/>, or sets it.</summary>
     public static async Task PutAsync(ZooKeeperClient zk, string path, string value) => await PutAsync(zk, path, System.Text.Encoding.UTF8.GetBytes(value));
 

@@ -125,7 +125,7 @@ public sealed class WriterTests
         await Provider(config).Writer.SetAsync("Payments:Retries", "5");
 
         Assert.Equal("5", await seenInRedis.Task.WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.Equal(prefix + "config:" + root, cache.Key.ToString());
+        Assert.Equal(prefix + "{config:" + root + "}:snapshot", cache.Key.ToString());
     }
 
     [Theory]

@@ -41,9 +41,9 @@ public sealed class HybridBehaviourTests : IAsyncLifetime
         var holder = NewNode();
         var key = Key();
         await using var h = await holder.Locks.AcquireAsync(key);
-        var record = await TestEnv.RedisDb.StringGetAsync(_prefix + "lock:" + key);
+        var record = await TestEnv.RedisDb.StringGetAsync(RedisLockRecord.RecordKey(_prefix, key));
         Assert.StartsWith(((IDistributedLockHandle)h).Key.Length > 0 ? "" : "x", record.ToString());
-        await Poll.UntilAsync(async () => (await TestEnv.RedisDb.StringGetAsync(_prefix + "lock:" + key)).ToString().Contains($"\"token\":{h.FencingToken}", StringComparison.Ordinal), "record carries the fencing token");
+        await Poll.UntilAsync(async () => (await TestEnv.RedisDb.StringGetAsync(RedisLockRecord.RecordKey(_prefix, key))).ToString().Contains($"\"token\":{h.FencingToken}", StringComparison.Ordinal), "record carries the fencing token");
 
         var other = NewNode();
         await other.Connections.GetRedisAsync();
@@ -242,7 +242,7 @@ public sealed class HybridBehaviourTests : IAsyncLifetime
         Assert.Equal(CoordinationHealthMode.Unavailable, closed.Status.Mode);
         await Assert.ThrowsAsync<LockUnavailableException>(async () => await closed.Locks.AcquireAsync(key, TimeSpan.FromSeconds(1)));
         // The reservation taken at the gate was given back.
-        Assert.False(await TestEnv.RedisDb.KeyExistsAsync(_prefix + "lock:" + key));
+        Assert.False(await TestEnv.RedisDb.KeyExistsAsync(RedisLockRecord.RecordKey(_prefix, key)));
 
         var unsafeNode = NewNode(configure: o =>
         {
@@ -253,6 +253,6 @@ public sealed class HybridBehaviourTests : IAsyncLifetime
         await using var h = await unsafeNode.Locks.TryAcquireAsync(key);
         Assert.NotNull(h);
         Assert.Equal(CoordinationHealthMode.UnsafeRedisOnly, unsafeNode.Status.Mode);
-        Assert.True(await TestEnv.RedisDb.KeyExistsAsync(_prefix + "lock:" + key));
+        Assert.True(await TestEnv.RedisDb.KeyExistsAsync(RedisLockRecord.RecordKey(_prefix, key)));
     }
 }

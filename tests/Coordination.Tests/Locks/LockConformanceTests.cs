@@ -17,9 +17,19 @@ public abstract class LockConformanceTests : IAsyncLifetime
 
     protected virtual bool Distributed => true;
 
+    /// <summary>The Redis the nodes use (the plain test Redis; the Redis Cluster in the cluster variants).</summary>
+    protected virtual string Redis => TestEnv.Redis;
+
+    /// <summary>A connection to <see cref="Redis"/> for checks on the records.</summary>
+    protected virtual StackExchange.Redis.IDatabase RedisDb => TestEnv.RedisDb;
+
     protected LockNode NewNode(Action<HybridCoordinationOptions>? configure = null)
     {
-        var n = new LockNode(Mode, Prefix, Root, configure);
+        var n = new LockNode(Mode, Prefix, Root, o =>
+        {
+            o.Redis = Redis;
+            configure?.Invoke(o);
+        });
         _nodes.Add(n);
         return n;
     }
@@ -140,6 +150,8 @@ public abstract class LockConformanceTests : IAsyncLifetime
     [InlineData("ünïcødé-🔒")]
     [InlineData("..")]
     [InlineData("%41")]
+    [InlineData("}starts-with-a-closing-brace{")]
+    [InlineData("{tag}x")]
     public async Task UnusualKeys_AreEncodedSafely(string key)
     {
         var node = NewNode();
@@ -193,13 +205,13 @@ public sealed class InProcessLockTests : LockConformanceTests
     protected override bool Distributed => false;
 }
 
-public sealed class RedisOnlyLockTests : LockConformanceTests
+public class RedisOnlyLockTests : LockConformanceTests
 {
     protected override LockMode Mode => LockMode.RedisOnly;
 
     protected override async Task AssertNothingLeftAsync(string key, params LockNode[] nodes)
     {
-        Assert.False(await TestEnv.RedisDb.KeyExistsAsync(Prefix + "lock:" + key));
+        Assert.False(await RedisDb.KeyExistsAsync(RedisLockRecord.RecordKey(Prefix, key)));
     }
 }
 
@@ -215,7 +227,7 @@ public sealed class ZooKeeperOnlyLockTests : LockConformanceTests
     }
 }
 
-public sealed class HybridLockTests : LockConformanceTests
+public class HybridLockTests : LockConformanceTests
 {
     protected override LockMode Mode => LockMode.Hybrid;
 
@@ -224,6 +236,6 @@ public sealed class HybridLockTests : LockConformanceTests
         var zk = nodes[0].Connections.GetZooKeeper();
         var dir = Root + "/locks/" + Coordination.Keys.LockKey.ToNodeName(key);
         await Poll.UntilAsync(async () => (await zk.ExistsAsync(dir)) is null || (await zk.GetChildrenAsync(dir)).Children.Count == 0, "no lock nodes left");
-        await Poll.UntilAsync(async () => !await TestEnv.RedisDb.KeyExistsAsync(Prefix + "lock:" + key), "no Redis record left");
+        await Poll.UntilAsync(async () => !await RedisDb.KeyExistsAsync(RedisLockRecord.RecordKey(Prefix, key)), "no Redis record left");
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Coordination.Configuration;
 using Coordination.Testing;
 using static Coordination.Tests.Configuration.ConfigTestEnvironment;
@@ -21,14 +20,7 @@ public sealed class SentinelConfigurationTests(SentinelFixture fixture)
         using var writerSide = Build(Options(root, prefix, redis: group.ConnectionString));
         using var readerSide = Build(Options(root, prefix, redis: group.ConnectionString));
         var cache = Provider(writerSide).Store.Cache!;
-        var changes = new ConcurrentQueue<string>();
-        Provider(readerSide).Store.Changed += keys =>
-        {
-            foreach (var k in keys)
-            {
-                changes.Enqueue(k);
-            }
-        };
+        var changes = RecordChanges(readerSide);
         await Poll.UntilAsync(async () => (await cache.ReadAsync())?.Data.GetValueOrDefault("Payments:Retries") == "1", "the Redis copy holds the first value");
 
         var promoted = await group.FailoverAsync();

@@ -32,74 +32,32 @@ public sealed class SentinelLockTests(SentinelFixture fixture)
         var workers = Enumerable.Range(0, 2)
             .Select(_ => MultiProcessTests.StartWorker("hammer", nameof(LockMode.Hybrid), Group.ConnectionString, TestEnv.ZooKeeper, prefix, root, Key, "2", "60", TestEnv.Redis))
             .ToList();
-        var db = TestEnv.RedisDb;
-        long grants = 0, overlaps = 0, staleTokens = 0;
-        var inside = 0;
-        using var stop = new CancellationTokenSource();
+        var hammer = new LockHammer(nodes, Key, prefix);
         try
         {
-            var tasks = nodes.SelectMany(n => Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
-            {
-                while (!stop.IsCancellationRequested)
-                {
-                    IDistributedLockHandle handle;
-                    try
-                    {
-                        handle = await n.Locks.AcquireAsync(Key, TimeSpan.FromSeconds(30), stop.Token);
-                    }
-                    catch (OperationCanceledException) when (stop.IsCancellationRequested)
-                    {
-                        return;
-                    }
-
-                    await using (handle)
-                    {
-                        if (Interlocked.Increment(ref inside) != 1)
-                        {
-                            Interlocked.Increment(ref overlaps);
-                        }
-
-                        var last = (long?)await db.StringGetAsync(prefix + "last-token") ?? 0;
-                        if (handle.FencingToken <= last)
-                        {
-                            Interlocked.Increment(ref staleTokens);
-                        }
-
-                        await db.StringSetAsync(prefix + "last-token", handle.FencingToken);
-                        var v = (long?)await db.StringGetAsync(prefix + "counter") ?? 0;
-                        await Task.Delay(2);
-                        await db.StringSetAsync(prefix + "counter", v + 1);
-                        Interlocked.Decrement(ref inside);
-                        Interlocked.Increment(ref grants);
-                    }
-                }
-            }))).ToList();
-
-            await Poll.UntilAsync(() => Interlocked.Read(ref grants) >= 20, Settle, "20 grants before the failover");
+            await hammer.GrantsAsync(20, Settle, "20 grants before the failover");
             var master = await Group.GetMasterPortAsync();
 
             var promoted = await Group.FailoverAsync();
 
             Assert.NotEqual(master, promoted);
-            var afterFailover = Interlocked.Read(ref grants);
-            await Poll.UntilAsync(() => Interlocked.Read(ref grants) >= afterFailover + 20, Settle, "20 more grants after the failover");
+            await hammer.GrantsAsync(20, Settle, "20 more grants after the failover");
             await MultiProcessTests.AssertHammerWorkersDoneAsync(workers);
 
-            await stop.CancelAsync();
-            await Task.WhenAll(tasks);
+            await hammer.StopAsync();
 
-            Assert.Equal(0, Interlocked.Read(ref overlaps));
-            Assert.Equal(0, Interlocked.Read(ref staleTokens));
-            Assert.Equal(Interlocked.Read(ref grants) + (2 * 2 * 60), (long)await db.StringGetAsync(prefix + "counter"));
+            Assert.Equal(0, hammer.Overlaps);
+            Assert.Equal(0, hammer.StaleTokens);
+            Assert.Equal(hammer.Grants + (2 * 2 * 60), await hammer.CounterAsync());
         }
         finally
         {
-            await stop.CancelAsync();
             foreach (var w in workers.Where(w => !w.HasExited))
             {
                 w.Kill(true);
             }
 
+            await hammer.DisposeAsync();
             foreach (var n in nodes)
             {
                 await n.DisposeAsync();
@@ -125,7 +83,7 @@ public sealed class SentinelLockTests(SentinelFixture fixture)
         var replicaServer = replica.GetServer(replica.GetEndPoints()[0]);
         await using var first = new LockNode(LockMode.RedisOnly, prefix, "/unused", RedisOnly);
         await using var second = new LockNode(LockMode.RedisOnly, prefix, "/unused", RedisOnly);
-        var record = prefix + "lock:" + Key;
+        var record = RedisLockRecord.RecordKey(prefix, Key);
         await second.Connections.GetRedisAsync(); // connected while the master lives, as a running instance would be
         await replicaServer.ExecuteAsync("CLIENT", "PAUSE", "30000", "WRITE");
         try
