@@ -19,7 +19,8 @@ public static class LeaderElectionServiceCollectionExtensions
     /// Adds the election <paramref name="name"/>: an <see cref="ILeaderElection"/> keyed by the name (all elections
     /// also resolve as <c>IEnumerable&lt;ILeaderElection&gt;</c>), a hosted service that stands while the host runs
     /// (unless <see cref="LeaderElectionOptions.Candidate"/> is false) and the health check
-    /// <c>coordination-election-&lt;name&gt;</c>. Adding a name twice keeps the first registration.
+    /// <c>coordination-election-&lt;name&gt;</c> (tagged <c>coordination</c>, active once the app adds health checks).
+    /// Adding a name twice keeps the first registration.
     /// </summary>
     public static IHybridCoordinationBuilder AddLeaderElection(this IHybridCoordinationBuilder builder, string name, Action<LeaderElectionOptions>? configure = null)
     {
@@ -48,11 +49,13 @@ public static class LeaderElectionServiceCollectionExtensions
         services.AddKeyedSingleton<ILeaderElection>(name, (sp, _) => sp.GetRequiredKeyedService<LeaderElection>(name));
         services.AddSingleton<ILeaderElection>(sp => sp.GetRequiredKeyedService<LeaderElection>(name));
         services.AddSingleton<IHostedService>(sp => new LeaderElectionHostedService(sp.GetRequiredKeyedService<LeaderElection>(name)));
-        services.AddHealthChecks().Add(new HealthCheckRegistration(
+
+        // Only the registration: the check shows up wherever the app adds health checks, without pulling them in.
+        services.Configure<HealthCheckServiceOptions>(o => o.Registrations.Add(new HealthCheckRegistration(
             "coordination-election-" + name,
             sp => new LeaderElectionHealthCheck(sp.GetRequiredKeyedService<LeaderElection>(name), sp.GetRequiredService<CoordinationStatus>()),
             HealthStatus.Unhealthy,
-            [HybridCoordinationBuilderExtensions.HealthCheckTag]));
+            [HybridCoordinationBuilderExtensions.HealthCheckTag])));
         return builder;
     }
 
