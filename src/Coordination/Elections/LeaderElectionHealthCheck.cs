@@ -8,7 +8,7 @@ namespace Coordination.Elections;
 /// status while ZooKeeper cannot say (nobody leads on this instance's word); Degraded while Redis is down (the
 /// election itself only needs ZooKeeper).
 /// </summary>
-internal sealed class LeaderElectionHealthCheck(LeaderElection election, CoordinationStatus status) : IHealthCheck
+internal sealed class LeaderElectionHealthCheck(LeaderElection election, CoordinationStatus status, CoordinationConnections connections) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -20,6 +20,7 @@ internal sealed class LeaderElectionHealthCheck(LeaderElection election, Coordin
             ["state"] = state.ToString(),
             ["fencingToken"] = election.FencingToken,
             ["mode"] = status.Mode.ToString(),
+            ["redisConnected"] = connections.IsRedisConnected,
         };
         var description = state switch
         {
@@ -32,7 +33,7 @@ internal sealed class LeaderElectionHealthCheck(LeaderElection election, Coordin
         HealthCheckResult result = state switch
         {
             LeaderElectionState.Unknown => new(context.Registration.FailureStatus, description, data: data),
-            _ when status.Mode == CoordinationHealthMode.Degraded => HealthCheckResult.Degraded(description + " Redis is unavailable; elections run on ZooKeeper alone.", data: data),
+            _ when status.Mode == CoordinationHealthMode.Degraded || connections.RedisIfCreated is { IsConnected: false } => HealthCheckResult.Degraded(description + " Redis is unavailable; elections run on ZooKeeper alone.", data: data),
             _ => HealthCheckResult.Healthy(description, data),
         };
         return Task.FromResult(result);

@@ -53,7 +53,7 @@ public static class LeaderElectionServiceCollectionExtensions
         // Only the registration: the check shows up wherever the app adds health checks, without pulling them in.
         services.Configure<HealthCheckServiceOptions>(o => o.Registrations.Add(new HealthCheckRegistration(
             "coordination-election-" + name,
-            sp => new LeaderElectionHealthCheck(sp.GetRequiredKeyedService<LeaderElection>(name), sp.GetRequiredService<CoordinationStatus>()),
+            sp => new LeaderElectionHealthCheck(sp.GetRequiredKeyedService<LeaderElection>(name), sp.GetRequiredService<CoordinationStatus>(), sp.GetRequiredService<CoordinationConnections>()),
             HealthStatus.Unhealthy,
             [HybridCoordinationBuilderExtensions.HealthCheckTag])));
         return builder;
