@@ -19,7 +19,8 @@ namespace Coordination.Elections;
 /// <code>
 /// stand:  [session] create own node with the candidate's JSON (ZooKeeperLockQueue.EnterAsync)   state Follower
 /// wait:   lowest => lead; else watch the predecessor only (ZooKeeperLockQueue.WaitForTurnAsync, no deadline)
-/// lead:   term = LockHandle(czxid) watched by LockLossMonitor; stamp leaderSince (setData, best effort)  state Leader
+/// lead:   term = LockHandle(czxid) watched by LockLossMonitor; stamp leaderSince and the endpoints as bound now
+///         (setData, best effort: a server may bind after the candidate joined)                        state Leader
 /// end:    lost (node deleted, session expired, or silent for 3/4 of the session timeout) or given up (stop,
 ///         resign): IsLeader turns false and the leadership token fires BEFORE the node is deleted, then the
 ///         node is deleted (at most ReleaseWait, else by the janitor) and the candidate stands again with a new
@@ -166,6 +167,7 @@ internal sealed class LeaderElection : ILeaderElection, IAsyncDisposable
             return new LeaderInfo(
                 data?.InstanceId ?? child[..^11],
                 data?.Host ?? string.Empty,
+                data?.Pid ?? 0,
                 data?.Endpoints ?? [],
                 data?.LeaderSince ?? DateTimeOffset.FromUnixTimeMilliseconds(result.Stat.Mtime),
                 result.Stat.Czxid);
@@ -301,7 +303,7 @@ internal sealed class LeaderElection : ILeaderElection, IAsyncDisposable
         }
 
         ElectionLog.Elected(_logger, Name, InstanceId, handle.FencingToken);
-        _ = StampLeaderSinceAsync(zk, node.Path, me with { LeaderSince = handle.AcquiredAt });
+        _ = StampLeaderSinceAsync(zk, node.Path, me with { LeaderSince = handle.AcquiredAt, Endpoints = Endpoints() });
         elected.TrySetResult(term.Leadership.Token);
         Raise(new LeadershipChangedEventArgs(Name, true, handle.FencingToken, null));
 
