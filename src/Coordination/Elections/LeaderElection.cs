@@ -22,8 +22,8 @@ namespace Coordination.Elections;
 /// lead:   term = LockHandle(czxid) watched by LockLossMonitor; stamp leaderSince and the endpoints as bound now
 ///         (setData, best effort: a server may bind after the candidate joined)                        state Leader
 /// end:    lost (node deleted, session expired, or silent for 3/4 of the session timeout) or given up (stop,
-///         resign): IsLeader turns false and the leadership token fires BEFORE the node is deleted, then the
-///         node is deleted (at most ReleaseWait, else by the janitor) and the candidate stands again with a new
+///         resign): IsLeader turns false and the leadership token fires BEFORE the node is deleted; a term given
+///         up also waits (bounded) for the leader services to finish; then the node is deleted (at most ReleaseWait, else by the janitor) and the candidate stands again with a new
 ///         node (a new term gets a new, higher czxid).
 /// fail:   ZooKeeper gone or the session ended => state Unknown (nobody leads on this instance's word); retry
 ///         every RetryDelay on the current session, or the replacement one after an expiry.
@@ -43,6 +43,9 @@ internal sealed class LeaderElection : ILeaderElection, IAsyncDisposable
         "{leader}",
         "1 while this instance leads the election, else 0.");
 
+    /// <summary>Longest a term given up waits for the work registered with <see cref="OnTermEnding"/> before its node goes.</summary>
+    internal static readonly TimeSpan HandOverWait = TimeSpan.FromSeconds(5);
+
     private static readonly CancellationToken NotLeading = new(canceled: true);
 
     private readonly LeaderElectionOptions _options;
@@ -56,6 +59,7 @@ internal sealed class LeaderElection : ILeaderElection, IAsyncDisposable
     private readonly string _key;
     private readonly string _dir;
     private readonly object _gate = new();
+    private readonly List<Func<Task>> _termWork = [];
     private Term? _term;
     private TaskCompletionSource<CancellationToken> _elected = NewElected();
     private LeaderElectionState _state = LeaderElectionState.Stopped;
@@ -180,6 +184,37 @@ internal sealed class LeaderElection : ILeaderElection, IAsyncDisposable
     {
         _term?.GiveUp("resigned");
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Registers work that runs while leading (a leader service): when a term is given up, the node is deleted only
+    /// once every such task has finished (at most <see cref="HandOverWait"/>), so the next leader's work never
+    /// overlaps this one's. A lost term does not wait: its node is gone or its session is suspect already.
+    /// </summary>
+    internal void OnTermEnding(Func<Task> running)
+    {
+        lock (_termWork)
+        {
+            _termWork.Add(running);
+        }
+    }
+
+    private async Task AwaitTermWorkAsync()
+    {
+        Task[] running;
+        lock (_termWork)
+        {
+            running = [.. _termWork.Select(w => w())];
+        }
+
+        try
+        {
+            await Task.WhenAll(running).WaitAsync(HandOverWait).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Timed out or failed (failures are the leader service's to log): hand over anyway.
+        }
     }
 
     /// <summary>Starts standing (candidates only; observers have nothing to run).</summary>
@@ -334,6 +369,11 @@ internal sealed class LeaderElection : ILeaderElection, IAsyncDisposable
         }
 
         Raise(new LeadershipChangedEventArgs(Name, false, handle.FencingToken, reason));
+        if (!handle.IsLost)
+        {
+            await AwaitTermWorkAsync().ConfigureAwait(false);
+        }
+
         await handle.DisposeAsync().ConfigureAwait(false);
     }
 

@@ -76,7 +76,7 @@ public static class LeaderElectionServiceCollectionExtensions
         }
 
         services.AddSingleton<IHostedService>(sp => new LeaderServiceRunner<TService>(
-            sp.GetRequiredKeyedService<ILeaderElection>(election),
+            sp.GetRequiredKeyedService<LeaderElection>(election),
             sp,
             (sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger<TService>()));
         return services;

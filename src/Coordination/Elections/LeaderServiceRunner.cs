@@ -5,15 +5,30 @@ using Microsoft.Extensions.Logging;
 namespace Coordination.Elections;
 
 /// <summary>
-/// Runs <typeparamref name="TService"/> only while this instance leads <paramref name="election"/>: a new instance
+/// Runs <typeparamref name="TService"/> only while this instance leads its election: a new instance
 /// per term, started with the leadership token (its stopping token fires when the term ends) and stopped when the
 /// term ends. A failure is logged and the service starts again after a back-off (1 s doubling to 30 s) while the
-/// term lasts; the election is never affected.
+/// term lasts; the election is never affected. A term given up is handed over once the service has stopped.
 /// </summary>
-internal sealed class LeaderServiceRunner<TService>(ILeaderElection election, IServiceProvider services, ILogger logger) : BackgroundService
+internal sealed class LeaderServiceRunner<TService> : BackgroundService
     where TService : BackgroundService
 {
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+
+    private readonly LeaderElection _election;
+    private readonly IServiceProvider _services;
+    private readonly ILogger _logger;
+    private volatile Task _term = Task.CompletedTask;
+
+    public LeaderServiceRunner(LeaderElection election, IServiceProvider services, ILogger logger)
+    {
+        _election = election;
+        _services = services;
+        _logger = logger;
+
+        // A term given up is handed over only once this term's service has stopped.
+        election.OnTermEnding(() => _term);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -22,7 +37,7 @@ internal sealed class LeaderServiceRunner<TService>(ILeaderElection election, IS
             CancellationToken leadership;
             try
             {
-                leadership = await election.WaitForLeadershipAsync(stoppingToken).ConfigureAwait(false);
+                leadership = await _election.WaitForLeadershipAsync(stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -30,7 +45,8 @@ internal sealed class LeaderServiceRunner<TService>(ILeaderElection election, IS
             }
 
             using var term = CancellationTokenSource.CreateLinkedTokenSource(leadership, stoppingToken);
-            await RunTermAsync(term.Token).ConfigureAwait(false);
+            _term = RunTermAsync(term.Token);
+            await _term.ConfigureAwait(false);
         }
     }
 
@@ -39,10 +55,10 @@ internal sealed class LeaderServiceRunner<TService>(ILeaderElection election, IS
         var delay = TimeSpan.FromSeconds(1);
         while (!term.IsCancellationRequested)
         {
-            var service = ActivatorUtilities.CreateInstance<TService>(services);
+            var service = ActivatorUtilities.CreateInstance<TService>(_services);
             try
             {
-                ElectionLog.LeaderServiceStarting(logger, typeof(TService).Name, election.Name, election.FencingToken);
+                ElectionLog.LeaderServiceStarting(_logger, typeof(TService).Name, _election.Name, _election.FencingToken);
                 await service.StartAsync(term).ConfigureAwait(false); // links the term into the service's stopping token
                 await (service.ExecuteTask ?? Task.CompletedTask).ConfigureAwait(false);
                 await Task.Delay(Timeout.Infinite, term).ConfigureAwait(false); // finished early: lead on, idle
@@ -53,7 +69,7 @@ internal sealed class LeaderServiceRunner<TService>(ILeaderElection election, IS
             }
             catch (Exception ex)
             {
-                ElectionLog.LeaderServiceFailed(logger, typeof(TService).Name, election.Name, delay, ex);
+                ElectionLog.LeaderServiceFailed(_logger, typeof(TService).Name, _election.Name, delay, ex);
                 try
                 {
                     await Task.Delay(delay, term).ConfigureAwait(false);

@@ -267,12 +267,12 @@ public sealed class LeaderElectionTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task LeaderService_RunsOnlyWhileLeading_StopsBeforeTheNextLeaderStarts_AndSurvivesItsOwnFailure()
+    public async Task LeaderService_RunsOnlyWhileLeading_HandOverWaitsForItToStop_AndItSurvivesItsOwnFailure()
     {
         void Elections(IHybridCoordinationBuilder b, string id)
         {
             b.AddLeaderElection("scheduler", o => o.InstanceId = id);
-            b.Services.AddSingleton(new Probe { FailNextRun = id == "a" });
+            b.Services.AddSingleton(new Probe { FailNextRun = id == "a", StopDelay = TimeSpan.FromMilliseconds(id == "a" ? 500 : 0) });
             b.Services.AddLeaderService<ProbeService>("scheduler");
         }
 
@@ -292,7 +292,7 @@ public sealed class LeaderElectionTests : IAsyncLifetime
         await a.Election("scheduler").ResignAsync();
         await TestEnv.UntilAsync(() => probeB.Running, "b's service runs");
         Assert.False(probeA.Running);
-        Assert.True(probeA.LastStop < probeB.LastStart, "a's service stopped before b's started");
+        Assert.True(probeA.LastStop < probeB.LastStart, "a's service (500 ms to wind down) stopped before b's started: the hand-over waited for it");
 
         // Re-election starts a fresh instance.
         await b.Election("scheduler").ResignAsync();
@@ -308,6 +308,9 @@ public sealed class LeaderElectionTests : IAsyncLifetime
         public volatile bool FailNextRun;
 
         public volatile bool Running;
+
+        /// <summary>How long the service takes to wind down once its token fired (the hand-over waits for it).</summary>
+        public TimeSpan StopDelay { get; init; }
 
         public int Starts => Volatile.Read(ref _starts);
 
@@ -340,6 +343,7 @@ public sealed class LeaderElectionTests : IAsyncLifetime
             }
             finally
             {
+                await Task.Delay(probe.StopDelay, CancellationToken.None);
                 probe.Running = false;
                 probe.LastStop = Stopwatch.GetTimestamp();
             }
