@@ -34,7 +34,11 @@ builder.Services.AddHybridCoordination()
     .AddServiceRegistration(sample.ServiceName, o => o.Metadata["holder"] = InstanceInfo.Holder)
     .AddServiceDiscovery()
     .AddDistributedLockEndpoints(o => o.RetryAfter = TimeSpan.FromSeconds(1))
-    .AddSingletonAspects();
+    .AddSingletonAspects()
+    .AddLeaderElection("scheduler");                     // one instance leads; the others wait in join order
+
+// Runs only on the leader of "scheduler"; stops when leadership ends, starts again on re-election.
+builder.Services.AddLeaderService<SchedulerService>("scheduler");
 
 // Hangfire on the same Redis: instances with the same prefix share queues, recurring jobs and the dashboard.
 builder.Services.AddHangfire((sp, cfg) => cfg
@@ -56,6 +60,7 @@ builder.Services.AddProblemDetails();
 builder.Services.AddSingleton<InstanceInfo>();
 builder.Services.AddSingleton<ConfigChangeLog>();
 builder.Services.AddSingleton<JobRunLog>();
+builder.Services.AddSingleton<SchedulerLog>();
 builder.Services.AddSingleton<ReportService>();
 builder.Services.AddSingleton<CoordinationSnapshot>();
 builder.Services.AddHostedService<ConfigSetup>();

@@ -6,6 +6,11 @@
 //     Sentinel group that fails over), else on <redis>.
 //   hold <mode> <redis> <zk> <prefix> <root> <key> <sessionTimeoutMs>
 //     acquires, prints "ACQUIRED <token>", then prints "LOST <ms after acquire>" when LostToken fires.
+//   elect <redis> <zk> <prefix> <root> <election> <sessionTimeoutMs> <instanceId>
+//     stands in the election; prints "JOINED <ts>" once its node is in the queue, "ELECTED <token> <ts>" when it
+//     leads, "ENDED <token> <ts>" when the leadership token fires (<ts>: Stopwatch timestamp, CLOCK_MONOTONIC, so
+//     comparable across processes on one machine). Reads commands on stdin: "stop" stops gracefully and prints
+//     "STOPPED <ts>", "leader" prints "LEADER <instanceId> <token>" (or "LEADER none").
 using System.Diagnostics;
 using Coordination;
 using Coordination.Locks;
@@ -13,12 +18,17 @@ using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 
 var verb = args[0];
-var mode = Enum.Parse<LockMode>(args[1]);
+var mode = verb == "elect" ? LockMode.Hybrid : Enum.Parse<LockMode>(args[1]);
 var redisCs = args[2];
 var zkCs = args[3];
 var prefix = args[4];
 var root = args[5];
 var key = args[6];
+
+if (verb == "elect")
+{
+    return await Coordination.LockWorker.ElectionWorker.RunAsync(args);
+}
 
 var services = new ServiceCollection();
 services.AddHybridCoordination(o =>

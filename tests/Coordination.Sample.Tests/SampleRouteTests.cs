@@ -25,6 +25,29 @@ public sealed class SampleRouteTests(SampleCluster cluster)
     }
 
     [Fact]
+    public async Task Dashboard_ShowsTheSchedulerElection_BothInstancesNameTheSameLeader_AndItsSchedulerTicks()
+    {
+        static JsonElement Scheduler(JsonElement snapshot) => snapshot.GetProperty("elections").EnumerateArray().Single(e => e.GetProperty("name").GetString() == "scheduler");
+
+        await Poll.UntilAsync(
+            async () => Scheduler(await cluster.A.Client.GetJsonAsync("api/coordination")).GetProperty("leader") is { ValueKind: JsonValueKind.Object } leader
+                && leader.GetProperty("instance").ValueKind == JsonValueKind.String,
+            Deadline,
+            "the scheduler election has a leader mapped to an instance");
+        var a = await cluster.A.Client.GetJsonAsync("api/coordination");
+        var b = await cluster.B.Client.GetJsonAsync("api/coordination");
+        var (ea, eb) = (Scheduler(a), Scheduler(b));
+        Assert.Equal(ea.GetProperty("leader").GetProperty("fencingToken").GetInt64(), eb.GetProperty("leader").GetProperty("fencingToken").GetInt64());
+        Assert.True(ea.GetProperty("isLeader").GetBoolean() ^ eb.GetProperty("isLeader").GetBoolean(), "exactly one instance leads");
+        var leader = ea.GetProperty("isLeader").GetBoolean() ? cluster.A : cluster.B;
+        Assert.Equal(leader.Name, ea.GetProperty("leader").GetProperty("instance").GetString());
+        await Poll.UntilAsync(
+            async () => (await leader.Client.GetJsonAsync("api/coordination")).GetProperty("scheduler").GetProperty("ticks").GetInt64() > 0,
+            Deadline,
+            "the leader-only scheduler ticks on the leader");
+    }
+
+    [Fact]
     public async Task ProcessOrder_WhileAnotherInstanceHoldsTheKey_Returns409_ThenSucceedsWithALargerFencingToken()
     {
         var id = "o-" + Guid.NewGuid().ToString("N")[..8];

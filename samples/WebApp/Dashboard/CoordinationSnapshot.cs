@@ -2,6 +2,7 @@ using Coordination;
 using Coordination.Configuration;
 using Coordination.Diagnostics;
 using Coordination.Discovery;
+using Coordination.Elections;
 using Coordination.Locks;
 using Microsoft.Extensions.Options;
 using WebApp.Jobs;
@@ -9,7 +10,7 @@ using WebApp.Services;
 
 namespace WebApp.Dashboard;
 
-/// <summary>Builds the JSON behind /coordination: held locks, session, degraded mode, config changes, instances.</summary>
+/// <summary>Builds the JSON behind /coordination: held locks, elections, session, degraded mode, config changes, instances.</summary>
 public sealed class CoordinationSnapshot(
     InstanceInfo instance,
     ILockInspector inspector,
@@ -19,6 +20,8 @@ public sealed class CoordinationSnapshot(
     ConfigChangeLog configChanges,
     IServiceDiscovery discovery,
     JobRunLog jobRuns,
+    IEnumerable<ILeaderElection> elections,
+    SchedulerLog scheduler,
     IOptions<SampleOptions> sample)
 {
     /// <summary>Collects the current state; parts that cannot be read report their error instead of failing the whole page.</summary>
@@ -53,6 +56,40 @@ public sealed class CoordinationSnapshot(
             locksError = ex.Message;
         }
 
+        var electionRows = new List<object>();
+        foreach (var election in elections)
+        {
+            LeaderInfo? leader = null;
+            string? leaderError = null;
+            try
+            {
+                leader = await election.GetLeaderAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TimeoutException or Coordination.ZooKeeper.ZooKeeperException)
+            {
+                leaderError = ex.Message;
+            }
+
+            var leaderHolder = leader is null ? null : leader.ProcessId + "@" + leader.Host;
+            electionRows.Add(new
+            {
+                name = election.Name,
+                state = election.State.ToString(),
+                isLeader = election.IsLeader,
+                instanceId = election.InstanceId,
+                leader = leader is null ? null : new
+                {
+                    instanceId = leader.InstanceId,
+                    instance = leaderHolder is not null && holderNames.TryGetValue(leaderHolder, out var name) ? name : null,
+                    host = leader.Host,
+                    endpoints = leader.Endpoints,
+                    since = leader.Since,
+                    fencingToken = leader.FencingToken,
+                },
+                leaderError,
+            });
+        }
+
         var zk = connections.ZooKeeperIfCreated;
         return new
         {
@@ -80,6 +117,8 @@ public sealed class CoordinationSnapshot(
                 source = l.Source,
             }),
             locksError,
+            elections = electionRows,
+            scheduler = new { ticks = scheduler.Ticks, lastFencingToken = scheduler.LastFencingToken, lastTickAt = scheduler.LastTickAt },
             config = new
             {
                 path = config.Path,

@@ -30,5 +30,13 @@ public static class CoordinationDiagnostics
 
     internal static readonly Counter<long> OrphansDeleted = Meter.CreateCounter<long>("coordination.lock.orphans_deleted", "{node}", "Lock nodes whose create had no answer, found by owner id and deleted in the background.");
 
+    internal static readonly Counter<long> ElectionTerms = Meter.CreateCounter<long>("coordination.election.terms", "{term}", "Terms won by this instance, per election.");
+
+    internal static readonly Counter<long> ElectionFailovers = Meter.CreateCounter<long>("coordination.election.failovers", "{failover}", "Terms won by taking over from another leader (this instance had waited behind it), per election.");
+
+    internal static readonly Counter<long> ElectionTermsLost = Meter.CreateCounter<long>("coordination.election.terms_lost", "{term}", "Terms that ended without being given up (node deleted, session expired or silent), per election.");
+
+    internal static readonly Histogram<double> ElectionTermDuration = Meter.CreateHistogram<double>("coordination.election.term.duration", "ms", "How long this instance led, per term.");
+
     internal static KeyValuePair<string, object?> ModeTag(Locks.LockMode mode) => new("mode", mode.ToString());
 }

@@ -73,13 +73,14 @@ internal sealed class ZooKeeperLockQueue(HybridCoordinationOptions options, ILog
     /// Creates this attempt's node (with the key's container directory when the key is new). A create whose reply
     /// is lost may have been applied: the node is looked up by owner id once the session is back (within the
     /// fail-fast bound) and, when the attempt gives up instead, the janitor sweeps it in the background, so an
-    /// orphan never stays at the head of the queue for the rest of the session.
+    /// orphan never stays at the head of the queue for the rest of the session. <paramref name="data"/> is the node's
+    /// content (empty for locks; an election candidate's description for elections).
     /// </summary>
-    public async Task<ZooKeeperCreateResult> EnterAsync(ZooKeeperClient zk, string dir, string ownerId, CancellationToken ct)
+    public async Task<ZooKeeperCreateResult> EnterAsync(ZooKeeperClient zk, string dir, string ownerId, CancellationToken ct, ReadOnlyMemory<byte> data = default)
     {
         try
         {
-            return await CreateOrFindOwnNodeAsync(zk, dir, ownerId, ct).ConfigureAwait(false);
+            return await CreateOrFindOwnNodeAsync(zk, dir, ownerId, data, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not NoAuthException)
         {
@@ -88,7 +89,7 @@ internal sealed class ZooKeeperLockQueue(HybridCoordinationOptions options, ILog
         }
     }
 
-    private async Task<ZooKeeperCreateResult> CreateOrFindOwnNodeAsync(ZooKeeperClient zk, string dir, string ownerId, CancellationToken ct)
+    private async Task<ZooKeeperCreateResult> CreateOrFindOwnNodeAsync(ZooKeeperClient zk, string dir, string ownerId, ReadOnlyMemory<byte> data, CancellationToken ct)
     {
         var prefix = dir + "/" + ownerId + "-";
         for (var attempt = 0; ; attempt++)
@@ -98,13 +99,13 @@ internal sealed class ZooKeeperLockQueue(HybridCoordinationOptions options, ILog
                 CoordinationDiagnostics.ZooKeeperWrites.Add(1);
                 if (_knownDirs.ContainsKey(dir))
                 {
-                    return await zk.CreateAsync(prefix, ReadOnlyMemory<byte>.Empty, CreateMode.EphemeralSequential, cancellationToken: ct).ConfigureAwait(false);
+                    return await zk.CreateAsync(prefix, data, CreateMode.EphemeralSequential, cancellationToken: ct).ConfigureAwait(false);
                 }
 
                 // A key not seen yet: create its container directory and our node in one round trip.
                 var results = await zk.MultiAsync([
                     ZooKeeperOp.Create(dir, ReadOnlyMemory<byte>.Empty, CreateMode.Container),
-                    ZooKeeperOp.Create(prefix, ReadOnlyMemory<byte>.Empty, CreateMode.EphemeralSequential),
+                    ZooKeeperOp.Create(prefix, data, CreateMode.EphemeralSequential),
                 ], ct).ConfigureAwait(false);
                 RememberDir(dir);
                 var created = results[1].Path!;
@@ -295,7 +296,8 @@ internal sealed class ZooKeeperLockQueue(HybridCoordinationOptions options, ILog
         return ordered;
     }
 
-    private static long Sequence(string child) =>
+    /// <summary>The sequence number of a queue node's name (long.MaxValue for a name that has none).</summary>
+    internal static long Sequence(string child) =>
         long.TryParse(child.AsSpan(child.Length - 10), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : long.MaxValue;
 
     /// <summary>

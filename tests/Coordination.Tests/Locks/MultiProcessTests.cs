@@ -7,7 +7,7 @@ namespace Coordination.Tests.Locks;
 /// <summary>Real OS processes (tests/Coordination.LockWorker) contending for one key.</summary>
 public sealed class MultiProcessTests
 {
-    private static string WorkerDll()
+    internal static string WorkerDll()
     {
         // tests/Coordination.Tests/bin/<Configuration>/net10.0/ -> tests/Coordination.LockWorker/bin/<Configuration>/net10.0/
         var here = new DirectoryInfo(AppContext.BaseDirectory);
