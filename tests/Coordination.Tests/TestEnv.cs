@@ -58,11 +58,17 @@ public sealed class LockNode : IAsyncDisposable
         });
         _services = services.BuildServiceProvider();
         Locks = _services.GetRequiredService<IDistributedLockProvider>();
+        Semaphores = _services.GetRequiredService<IDistributedSemaphoreProvider>();
+        ReaderWriter = _services.GetRequiredService<IDistributedReaderWriterLockProvider>();
         Connections = _services.GetRequiredService<CoordinationConnections>();
         Status = _services.GetRequiredService<Diagnostics.CoordinationStatus>();
     }
 
     public IDistributedLockProvider Locks { get; }
+
+    public IDistributedSemaphoreProvider Semaphores { get; }
+
+    public IDistributedReaderWriterLockProvider ReaderWriter { get; }
 
     public CoordinationConnections Connections { get; }
 

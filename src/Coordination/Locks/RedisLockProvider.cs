@@ -17,7 +17,8 @@ namespace Coordination.Locks;
 /// the holder's lease would run out (a crashed holder never rings), never on a fixed poll interval. The watchdog
 /// extends the lease every lease/3 while the record is still ours; if it is not, the lock is lost. Weaker than
 /// ZooKeeper: a Redis failover or a holder paused longer than the lease can let two holders overlap, and
-/// waiters are not served in FIFO order.
+/// waiters are not served in FIFO order. Semaphores and reader-writer locks use the counting script of
+/// <see cref="RedisPermitRecord"/> in the same loop (a waiting writer does not hold readers back here).
 /// </remarks>
 internal sealed class RedisLockProvider : QueuedLockProvider
 {
@@ -41,11 +42,11 @@ internal sealed class RedisLockProvider : QueuedLockProvider
         _isFallback = isFallback;
     }
 
-    protected override ValueTask<LockHandle?> AcquireRemoteAsync(string key, TimeSpan? remaining, CancellationToken cancellationToken) =>
-        AcquireDirectAsync(key, remaining, cancellationToken);
+    protected override ValueTask<LockHandle?> AcquireRemoteAsync(string key, LockShape shape, TimeSpan? remaining, CancellationToken cancellationToken) =>
+        AcquireDirectAsync(key, shape, remaining, cancellationToken);
 
     /// <summary>Acquires without the local queue (the hybrid provider already holds its own).</summary>
-    internal async ValueTask<LockHandle?> AcquireDirectAsync(string key, TimeSpan? remaining, CancellationToken ct)
+    internal async ValueTask<LockHandle?> AcquireDirectAsync(string key, LockShape shape, TimeSpan? remaining, CancellationToken ct)
     {
         ThrowIfDisposed();
         IConnectionMultiplexer redis;
@@ -55,7 +56,7 @@ internal sealed class RedisLockProvider : QueuedLockProvider
         }
         catch (Exception ex) when (ex is TimeoutException || RedisLockRecord.IsRedisFailure(ex))
         {
-            throw Unavailable(key, ex);
+            throw Unavailable(key, shape, ex);
         }
 
         var db = redis.GetDatabase();
@@ -74,7 +75,7 @@ internal sealed class RedisLockProvider : QueuedLockProvider
             {
                 // Listen before trying so a release between the try and the wait is not missed.
                 wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                listen = _bell.Listen(key, () => wake.TrySetResult());
+                listen = _bell.Listen(shape.LocalKey(key), () => wake.TrySetResult());
                 try
                 {
                     await _bell.EnsureSubscribedAsync(redis).ConfigureAwait(false);
@@ -82,7 +83,7 @@ internal sealed class RedisLockProvider : QueuedLockProvider
                 catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
                 {
                     listen.Dispose();
-                    throw Unavailable(key, ex);
+                    throw Unavailable(key, shape, ex);
                 }
             }
 
@@ -91,17 +92,19 @@ internal sealed class RedisLockProvider : QueuedLockProvider
                 long result;
                 try
                 {
-                    result = (long)await RedisLockRecord.AcquireScript.EvaluateAsync(db, new
-                    {
-                        record,
-                        value,
-                        lease,
-                        fence = RedisLockRecord.FenceKey(_options.RedisPrefix, key),
-                    }).ConfigureAwait(false);
+                    result = shape.Kind == LockKind.Mutex
+                        ? (long)await RedisLockRecord.AcquireScript.EvaluateAsync(db, new
+                        {
+                            record,
+                            value,
+                            lease,
+                            fence = RedisLockRecord.FenceKey(_options.RedisPrefix, key),
+                        }).ConfigureAwait(false)
+                        : await RedisPermitRecord.TryAcquireAsync(db, _options.RedisPrefix, key, shape, ownerId, value, _options.RedisLease, counted: true).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
                 {
-                    throw Unavailable(key, ex);
+                    throw Unavailable(key, shape, ex);
                 }
 
                 if (result > 0)
@@ -112,7 +115,7 @@ internal sealed class RedisLockProvider : QueuedLockProvider
                     }
 
                     var mode = _isFallback ? LockMode.Hybrid : LockMode.RedisOnly;
-                    var handle = new LockHandle(key, result, mode, acquiredAt, ownerId, ReleaseAsync) { RedisValue = value };
+                    var handle = new LockHandle(key, result, mode, acquiredAt, ownerId, ReleaseAsync) { RedisValue = value, Shape = shape };
                     Track(handle, renewLease: true);
                     Log.LockAcquired(_logger, key, result, LockMode.RedisOnly);
                     return handle;
@@ -149,7 +152,7 @@ internal sealed class RedisLockProvider : QueuedLockProvider
         }
     }
 
-    private LockUnavailableException Unavailable(string key, Exception ex)
+    private LockUnavailableException Unavailable(string key, LockShape shape, Exception ex)
     {
         CoordinationDiagnostics.Unavailable.Add(1, CoordinationDiagnostics.ModeTag(LockMode.RedisOnly));
         if (!_isFallback)
@@ -157,7 +160,7 @@ internal sealed class RedisLockProvider : QueuedLockProvider
             _status.Set(CoordinationHealthMode.Unavailable, "Redis is unavailable: no lock is granted (fail closed).");
         }
 
-        return new LockUnavailableException($"The lock '{key}' cannot be decided: Redis ({_options.Redis}) is unavailable ({ex.Message}). No lock was granted.", ex);
+        return new LockUnavailableException($"The {shape.Name} '{key}' cannot be decided: Redis ({_options.Redis}) is unavailable ({ex.Message}). No lock was granted.", ex);
     }
 
     /// <summary>Redis-only watchdog tick: extend each lease that is still ours; one that is not is lost.</summary>
@@ -173,13 +176,15 @@ internal sealed class RedisLockProvider : QueuedLockProvider
                     throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "No Redis connection.");
                 }
 
-                var ok = (long)await RedisLockRecord.ExtendScript.EvaluateAsync(redis.GetDatabase(), new
-                {
-                    record = RedisLockRecord.RecordKey(_options.RedisPrefix, h.Key),
-                    owner = h.OwnerId,
-                    lease = (long)_options.RedisLease.TotalMilliseconds,
-                }).ConfigureAwait(false);
-                if (ok == 0)
+                var ok = h.Shape.Kind == LockKind.Mutex
+                    ? (long)await RedisLockRecord.ExtendScript.EvaluateAsync(redis.GetDatabase(), new
+                    {
+                        record = RedisLockRecord.RecordKey(_options.RedisPrefix, h.Key),
+                        owner = h.OwnerId,
+                        lease = (long)_options.RedisLease.TotalMilliseconds,
+                    }).ConfigureAwait(false) == 1
+                    : await RedisPermitRecord.ExtendAsync(redis.GetDatabase(), _options.RedisPrefix, h, _options.RedisLease).ConfigureAwait(false);
+                if (!ok)
                 {
                     Log.LockLost(_logger, h.Key, h.FencingToken, "its Redis lease expired or was taken over");
                     h.MarkLost();
@@ -209,7 +214,9 @@ internal sealed class RedisLockProvider : QueuedLockProvider
 
         try
         {
-            await RedisLockRecord.ReleaseAsync(redis.GetDatabase(), _options.RedisPrefix, handle).ConfigureAwait(false);
+            await (handle.Shape.Kind == LockKind.Mutex
+                ? RedisLockRecord.ReleaseAsync(redis.GetDatabase(), _options.RedisPrefix, handle)
+                : RedisPermitRecord.ReleaseAsync(redis.GetDatabase(), _options.RedisPrefix, handle)).ConfigureAwait(false);
             Log.LockReleased(_logger, handle.Key, handle.FencingToken);
         }
         catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))

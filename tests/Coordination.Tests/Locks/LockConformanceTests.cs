@@ -4,7 +4,7 @@ using Coordination.Locks;
 namespace Coordination.Tests.Locks;
 
 /// <summary>One suite, every mode (the way madelson/DistributedLock tests every backend).</summary>
-public abstract class LockConformanceTests : IAsyncLifetime
+public abstract partial class LockConformanceTests : IAsyncLifetime
 {
     private readonly List<LockNode> _nodes = [];
 
@@ -15,6 +15,9 @@ public abstract class LockConformanceTests : IAsyncLifetime
     protected string Root { get; } = "/t" + TestEnv.NewId();
 
     protected virtual bool Distributed => true;
+
+    /// <summary>Waiters are served in arrival order across processes (not in Redis-only mode).</summary>
+    protected virtual bool Fifo => true;
 
     protected LockNode NewNode(Action<HybridCoordinationOptions>? configure = null)
     {
@@ -195,6 +198,8 @@ public sealed class InProcessLockTests : LockConformanceTests
 public sealed class RedisOnlyLockTests : LockConformanceTests
 {
     protected override LockMode Mode => LockMode.RedisOnly;
+
+    protected override bool Fifo => false;
 
     protected override async Task AssertNothingLeftAsync(string key, params LockNode[] nodes)
     {
