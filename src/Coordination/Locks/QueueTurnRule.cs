@@ -13,7 +13,8 @@ namespace Coordination.Locks;
 /// <code>
 /// Mutex, Write   granted: no predecessor.            W = { immediate predecessor }.
 ///                (while it exists the waiter has a predecessor)
-/// Semaphore(N)   granted: fewer than N predecessors. W = the N immediate predecessors.
+/// Semaphore(N)   granted: fewer than N predecessors. W = the N immediate predecessors.  The oldest node's count
+///                (S&lt;N&gt;- in its name) is the count in use: a contender asking another count is refused.
 ///                (while those N exist the waiter has at least N predecessors; a deletion further ahead cannot grant
 ///                it, so it does not wake: a release wakes at most the N waiters behind the leaving node, never the
 ///                whole queue.  Watching only the node N places ahead, as a single watch would, misses a release by
@@ -63,14 +64,13 @@ internal abstract class QueueTurnRule
     {
         public override TurnDecision Decide(string key, IReadOnlyList<string> ordered, int index)
         {
-            var own = LockShape.Semaphore(permits).NodeMarker;
-            foreach (var child in ordered)
+            // The oldest node carries the count in use: a newcomer with another count is refused, and a refused
+            // node on its way out never makes the contenders behind it fail.
+            var oldest = MarkerOf(ordered[0]);
+            if (oldest != LockShape.Semaphore(permits).NodeMarker && oldest.Length > 2 && oldest[0] == 'S'
+                && int.TryParse(oldest.AsSpan(1, oldest.Length - 2), out var inUse))
             {
-                var marker = MarkerOf(child);
-                if (marker != own && marker.Length > 2 && marker[0] == 'S' && int.TryParse(marker.AsSpan(1, marker.Length - 2), out var inUse))
-                {
-                    throw LockShape.PermitMismatch(key, inUse, permits);
-                }
+                throw LockShape.PermitMismatch(key, inUse, permits);
             }
 
             if (index < permits)
