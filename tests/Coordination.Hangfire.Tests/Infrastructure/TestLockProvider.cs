@@ -7,7 +7,7 @@ namespace Coordination.Hangfire.Tests.Infrastructure;
 /// Wraps the real provider under test and adds what the tests need to control: mark a key's handles lost, make a
 /// key's acquisition throw, and see which handles are live and which fencing tokens were issued.
 /// </summary>
-public sealed class TestLockProvider(IDistributedLockProvider inner) : IDistributedLockProvider
+public sealed class TestLockProvider(IDistributedLockProvider inner) : IDistributedLockProvider, IDistributedSemaphoreProvider
 {
     private readonly ConcurrentDictionary<string, Exception> _failures = new();
     private readonly ConcurrentDictionary<TestHandle, byte> _live = new();
@@ -74,6 +74,13 @@ public sealed class TestLockProvider(IDistributedLockProvider inner) : IDistribu
         var handle = await TryAcquireAsync(key, timeout ?? Timeout.InfiniteTimeSpan, cancellationToken);
         return handle ?? throw new TimeoutException($"Timed out waiting for '{key}'.");
     }
+
+    /// <summary>Semaphore permits go straight to the real provider (jobs with MaxConcurrency).</summary>
+    public ValueTask<IDistributedLockHandle?> TryAcquireAsync(string key, int maxCount, TimeSpan timeout = default, CancellationToken cancellationToken = default) =>
+        ((IDistributedSemaphoreProvider)inner).TryAcquireAsync(key, maxCount, timeout, cancellationToken);
+
+    public ValueTask<IDistributedLockHandle> AcquireAsync(string key, int maxCount, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        ((IDistributedSemaphoreProvider)inner).AcquireAsync(key, maxCount, timeout, cancellationToken);
 
     private sealed class TestHandle : IDistributedLockHandle
     {
