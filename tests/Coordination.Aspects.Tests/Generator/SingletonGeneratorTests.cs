@@ -227,6 +227,26 @@ public sealed class SingletonGeneratorTests
     }
 
     [Theory]
+    [InlineData("MaxConcurrency = 0", "MaxConcurrency = 0")]
+    [InlineData("MaxConcurrency = 3, Access = LockAccess.Write", "MaxConcurrency = 3")]
+    [InlineData("Access = (LockAccess)7", "Access = (LockAccess)7")]
+    public async Task InvalidPermitsOrAccess_ReportsCSG010AtTheArgument(string arguments, string spanned)
+    {
+        var result = await RunAsync($$"""
+            namespace App;
+            public class Jobs
+            {
+                [Singleton("jobs", {{arguments}})]
+                public Task RunAsync() => Task.CompletedTask;
+            }
+            """);
+
+        var error = Assert.Single(result.AnalyzerDiagnostics);
+        Assert.Equal("CSG010", error.Id);
+        Assert.Equal(spanned, Result.Spanned(error));
+    }
+
+    [Theory]
     [InlineData("Task<string>", true)]
     [InlineData("ValueTask<T>", true)]
     [InlineData("Task<string?>", false)]
