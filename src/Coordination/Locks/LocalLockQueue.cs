@@ -50,7 +50,7 @@ internal sealed class LocalLockQueue
             }
             else if (shape.Kind == LockKind.Semaphore && entry.Permits != shape.Permits)
             {
-                throw LockShape.PermitMismatch(key[4..], entry.Permits, shape.Permits);
+                throw LockShape.PermitMismatch(LockShape.KeyOfLocal(key), entry.Permits, shape.Permits);
             }
 
             if (entry.Waiters.Count == 0 && entry.CanGrant(exclusive, shape.Permits))

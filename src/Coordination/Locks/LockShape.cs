@@ -55,15 +55,20 @@ internal readonly record struct LockShape(LockKind Kind, int Permits)
     };
 
     /// <summary>
-    /// The key of this primitive in the per-process queue: readers and writers of one key share an entry (the
-    /// queue keeps them FIFO), and the primitives never share an entry with each other.
+    /// The key of this primitive in the per-process queue and on the release bell: readers and writers of one key share
+    /// an entry (the queue keeps them FIFO), and the primitives never share one with each other. The prefix starts with
+    /// a control character, which no valid key contains, so no lock key can collide with it.
     /// </summary>
     public string LocalKey(string key) => Kind switch
     {
-        LockKind.Semaphore => "sem:" + key,
-        LockKind.Read or LockKind.Write => "rw:" + key,
+        LockKind.Semaphore => "\u0001sem:" + key,
+        LockKind.Read or LockKind.Write => "\u0001rw:" + key,
         _ => key,
     };
+
+    /// <summary>The caller's key inside a <see cref="LocalKey"/>.</summary>
+    public static string KeyOfLocal(string localKey) =>
+        localKey.StartsWith('\u0001') ? localKey[(localKey.IndexOf(':', StringComparison.Ordinal) + 1)..] : localKey;
 
     /// <summary>True when a holder of this shape excludes every other holder of the key.</summary>
     public bool Exclusive => Kind is LockKind.Mutex or LockKind.Write || (Kind == LockKind.Semaphore && Permits == 1);

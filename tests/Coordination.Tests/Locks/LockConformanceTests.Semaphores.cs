@@ -23,10 +23,16 @@ public abstract partial class LockConformanceTests
         Assert.Null(await nodes[0].Semaphores.TryAcquireAsync(key, 3));
         Assert.Null(await nodes[1].Semaphores.TryAcquireAsync(key, 3, TimeSpan.FromMilliseconds(150)));
 
-        // The lock of the same key is another primitive: not blocked by the semaphore.
+        // The lock of the same key is another primitive: not blocked by the semaphore, nor is a lock key that looks
+        // like the semaphore's entry in the per-process queue.
         await using (var mutex = await nodes[0].Locks.TryAcquireAsync(key))
         {
             Assert.NotNull(mutex);
+        }
+
+        await using (var lookalike = await nodes[0].Locks.TryAcquireAsync("sem:" + key))
+        {
+            Assert.NotNull(lookalike);
         }
 
         await b.DisposeAsync();
