@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Coordination;
 using Coordination.AspNetCore;
+using Coordination.AspNetCore.RateLimiting;
 using Coordination.Configuration;
 using Coordination.Discovery;
 using Coordination.Hangfire;
@@ -63,6 +64,7 @@ builder.Services.AddSingleton<JobRunLog>();
 builder.Services.AddSingleton<SchedulerLog>();
 builder.Services.AddSingleton<ReportService>();
 builder.Services.AddSingleton<CoordinationSnapshot>();
+builder.Services.AddRateLimiter(o => o.AddDistributedConcurrencyLimiter("payments", permitLimit: 3));
 builder.Services.AddHostedService<ConfigSetup>();
 
 var app = builder.Build();
@@ -71,6 +73,7 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseRouting();
 app.UseDistributedLocks();
+app.UseRateLimiter();
 
 // Minimal API, try-once: 200 after holding the lock for holdMs, 409 ProblemDetails while another request holds it.
 app.MapPost("/api/orders/{id}/process", async (string id, int? holdMs, HttpContext http, InstanceInfo instance, IOptions<SampleOptions> options) =>
@@ -85,6 +88,34 @@ app.MapPost("/api/orders/{id}/process", async (string id, int? holdMs, HttpConte
     await Task.Delay(hold, http.RequestAborted);
     return Results.Ok(new { key = held.Key, fencingToken = held.FencingToken, instance = instance.Name, heldMs = hold });
 }).WithDistributedLock("orders:{id}");
+
+// A semaphore on an endpoint: at most 2 exports of one tenant run at once across every instance (409 for a third).
+app.MapPost("/api/exports/{tenant}", async (string tenant, int? holdMs, HttpContext http, InstanceInfo instance, IOptions<SampleOptions> options) =>
+{
+    var hold = Math.Clamp(holdMs ?? 0, 0, options.Value.MaxHoldMs);
+    var held = http.Features.GetRequiredFeature<IDistributedLockFeature>();
+    await Task.Delay(hold, http.RequestAborted);
+    return Results.Ok(new { key = held.Key, fencingToken = held.FencingToken, instance = instance.Name, heldMs = hold });
+}).WithDistributedLock("exports:{tenant}", l => l.MaxConcurrency = 2);
+
+// A reader-writer lock: reads of a tenant's settings run together, a write runs alone (and is not starved by reads).
+app.MapGet("/api/tenants/{tenant}/settings", async (string tenant, int? holdMs, HttpContext http, InstanceInfo instance, IOptions<SampleOptions> options) =>
+{
+    await Task.Delay(Math.Clamp(holdMs ?? 0, 0, options.Value.MaxHoldMs), http.RequestAborted);
+    return Results.Ok(new { tenant, access = "read", fencingToken = http.Features.GetRequiredFeature<IDistributedLockFeature>().FencingToken, instance = instance.Name });
+}).WithDistributedLock("settings:{tenant}", l => l.Access = LockAccess.Read);
+app.MapPut("/api/tenants/{tenant}/settings", async (string tenant, int? holdMs, HttpContext http, InstanceInfo instance, IOptions<SampleOptions> options) =>
+{
+    await Task.Delay(Math.Clamp(holdMs ?? 0, 0, options.Value.MaxHoldMs), http.RequestAborted);
+    return Results.Ok(new { tenant, access = "write", fencingToken = http.Features.GetRequiredFeature<IDistributedLockFeature>().FencingToken, instance = instance.Name });
+}).WithDistributedLock("settings:{tenant}", l => l.Access = LockAccess.Write);
+
+// A cluster-wide concurrency limiter: at most 3 payment calls in flight from all instances (503 + Retry-After beyond).
+app.MapPost("/api/payments", async (int? holdMs, HttpContext http, InstanceInfo instance, IOptions<SampleOptions> options) =>
+{
+    await Task.Delay(Math.Clamp(holdMs ?? 0, 0, options.Value.MaxHoldMs), http.RequestAborted);
+    return Results.Ok(new { paid = true, instance = instance.Name });
+}).RequireRateLimiting("payments");
 
 // The compile-time aspect: ReportService.RebuildAsync is [Singleton("reports:{tenant}", OnContention = LockContention.Skip)].
 app.MapPost("/api/reports/{tenant}/rebuild", async (string tenant, int? holdMs, ReportService reports, IOptions<SampleOptions> options, CancellationToken ct) =>

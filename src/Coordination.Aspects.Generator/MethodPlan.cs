@@ -24,6 +24,12 @@ internal sealed class MethodPlan
 
     public bool Skip { get; set; }
 
+    /// <summary>Permits per key (1 = the lock, N = a semaphore).</summary>
+    public int MaxConcurrency { get; set; } = 1;
+
+    /// <summary>The <c>LockAccess</c> value: 0 exclusive, 1 read, 2 write.</summary>
+    public int Access { get; set; }
+
     public ReturnKind ReturnKind { get; set; }
 
     /// <summary>The method is private or protected: generated code calls it through an <c>UnsafeAccessor</c>.</summary>

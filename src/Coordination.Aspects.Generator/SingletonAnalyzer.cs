@@ -6,7 +6,7 @@ using Microsoft.CodeAnalysis.Operations;
 namespace Coordination.Aspects.Generator;
 
 /// <summary>
-/// Reports problems with <c>[Singleton]</c> declarations (CSG001-CSG004, CSG006, CSG007) and calls the generator
+/// Reports problems with <c>[Singleton]</c> declarations (CSG001-CSG004, CSG006, CSG007, CSG010) and calls the generator
 /// cannot guard (CSG005: method-group conversions, <c>base.</c> calls, calls the generated code cannot make).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
@@ -22,7 +22,8 @@ public sealed class SingletonAnalyzer : DiagnosticAnalyzer
         SingletonDiagnostics.InvalidKeyTemplate,
         SingletonDiagnostics.UnsupportedMethod,
         SingletonDiagnostics.UnguardedThroughBase,
-        SingletonDiagnostics.SelfCall);
+        SingletonDiagnostics.SelfCall,
+        SingletonDiagnostics.InvalidConcurrency);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)

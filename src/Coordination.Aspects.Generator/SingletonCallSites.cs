@@ -169,7 +169,15 @@ internal static class SingletonCallSites
         code
             .Append("            string __singletonKey = ").Append(plan.KeyExpression).AppendLine(";")
             .Append("            global::Coordination.Aspects.SingletonScope? __singletonScope = await global::Coordination.Aspects.SingletonRuntime.EnterAsync(__singletonKey, global::System.TimeSpan.FromTicks(")
-            .Append(plan.TimeoutTicks.ToString(CultureInfo.InvariantCulture)).Append("L), ").Append(contention).Append(", ").Append(display).Append(", ").Append(token).AppendLine(");");
+            .Append(plan.TimeoutTicks.ToString(CultureInfo.InvariantCulture)).Append("L), ").Append(contention).Append(", ").Append(display).Append(", ");
+        if (plan.MaxConcurrency != 1 || plan.Access != 0)
+        {
+            // Permits or read/write: the overload that takes them (the plain lock keeps the shorter call).
+            code.Append(plan.MaxConcurrency.ToString(CultureInfo.InvariantCulture)).Append(", (global::Coordination.LockAccess)")
+                .Append(plan.Access.ToString(CultureInfo.InvariantCulture)).Append(", ");
+        }
+
+        code.Append(token).AppendLine(");");
         if (plan.Skip)
         {
             code.AppendLine("            if (__singletonScope is null)")

@@ -2,7 +2,7 @@ using Microsoft.CodeAnalysis;
 
 namespace Coordination.Aspects.Generator;
 
-/// <summary>The diagnostics of the [Singleton] aspect. Ids are stable: CSG001-CSG007.</summary>
+/// <summary>The diagnostics of the [Singleton] aspect. Ids are stable: CSG001-CSG010.</summary>
 internal static class SingletonDiagnostics
 {
     private const string Category = "Coordination.Singleton";
@@ -80,4 +80,13 @@ internal static class SingletonDiagnostics
         Category,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor InvalidConcurrency = new(
+        "CSG010",
+        "Invalid [Singleton] permits or access",
+        "[Singleton] on '{0}' has invalid MaxConcurrency or Access: {1}",
+        Category,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "MaxConcurrency is at least 1 (1 is the lock, N a semaphore of N permits); Access Read or Write makes a reader-writer lock and takes no permit count.");
 }

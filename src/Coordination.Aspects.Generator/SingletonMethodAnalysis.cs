@@ -201,7 +201,26 @@ internal static class SingletonMethodAnalysis
                 case "OnContention" when named.Value.Value is int contention:
                     plan.Skip = contention == SkipContention;
                     break;
+                case "MaxConcurrency" when named.Value.Value is int permits:
+                    plan.MaxConcurrency = permits;
+                    break;
+                case "Access" when named.Value.Value is int access:
+                    plan.Access = access;
+                    break;
             }
+        }
+
+        if (plan.MaxConcurrency < 1)
+        {
+            plan.Diagnostics.Add(Diagnostic.Create(SingletonDiagnostics.InvalidConcurrency, At("MaxConcurrency"), display, $"MaxConcurrency {plan.MaxConcurrency} must be at least 1"));
+        }
+        else if (plan.Access is < 0 or > 2)
+        {
+            plan.Diagnostics.Add(Diagnostic.Create(SingletonDiagnostics.InvalidConcurrency, At("Access"), display, $"Access {plan.Access} is not a LockAccess value"));
+        }
+        else if (plan.Access != 0 && plan.MaxConcurrency != 1)
+        {
+            plan.Diagnostics.Add(Diagnostic.Create(SingletonDiagnostics.InvalidConcurrency, At("MaxConcurrency"), display, "a reader-writer lock (Access Read or Write) has no permit count"));
         }
 
         Location At(string name) =>

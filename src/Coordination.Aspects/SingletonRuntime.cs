@@ -50,7 +50,19 @@ public static class SingletonRuntime
     /// <exception cref="LockUnavailableException">The lock backend cannot decide; the method must not run.</exception>
     /// <exception cref="InvalidOperationException">No lock provider is configured yet.</exception>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public static async ValueTask<SingletonScope?> EnterAsync(string key, TimeSpan timeout, LockContention onContention, string method, CancellationToken cancellationToken)
+    public static ValueTask<SingletonScope?> EnterAsync(string key, TimeSpan timeout, LockContention onContention, string method, CancellationToken cancellationToken) =>
+        EnterAsync(key, timeout, onContention, method, 1, LockAccess.Exclusive, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="EnterAsync(string, TimeSpan, LockContention, string, CancellationToken)"/>, for a declaration with
+    /// <c>MaxConcurrency</c> (a semaphore of that many permits) or <c>Access</c> (the read or write side of a
+    /// reader-writer lock).
+    /// </summary>
+    /// <exception cref="SingletonContentionException">The key stayed taken and the method throws on contention.</exception>
+    /// <exception cref="LockUnavailableException">The lock backend cannot decide; the method must not run.</exception>
+    /// <exception cref="InvalidOperationException">No lock provider is configured yet.</exception>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static async ValueTask<SingletonScope?> EnterAsync(string key, TimeSpan timeout, LockContention onContention, string method, int maxConcurrency, LockAccess access, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(method);
@@ -59,7 +71,7 @@ public static class SingletonRuntime
             + "services.AddHybridCoordination(...).AddSingletonAspects() and start the host (or call "
             + "serviceProvider.UseSingletonAspects()); tests can set SingletonRuntime.Provider.");
 
-        var handle = await provider.TryAcquireAsync(key, timeout, cancellationToken).ConfigureAwait(false);
+        var handle = await provider.TryAcquireAsync(key, maxConcurrency, access, timeout, cancellationToken).ConfigureAwait(false);
         if (handle is null)
         {
             return onContention == LockContention.Skip

@@ -99,7 +99,7 @@ internal sealed class JobLockEngine
         IDistributedLockHandle? handle;
         try
         {
-            handle = _provider.TryAcquireAsync(key, timeout, jobToken).AsTask().GetAwaiter().GetResult();
+            handle = _provider.TryAcquireAsync(key, policy.MaxConcurrency, policy.Access, timeout, jobToken).AsTask().GetAwaiter().GetResult();
         }
         catch (LockUnavailableException ex)
         {

@@ -15,7 +15,9 @@ internal sealed record JobLockPolicy(
     LockContention Contention,
     TimeSpan? Timeout,
     TimeSpan? RescheduleDelay,
-    bool CoalesceRecurring)
+    bool CoalesceRecurring,
+    int MaxConcurrency = 1,
+    LockAccess Access = LockAccess.Exclusive)
 {
     private static readonly ConcurrentDictionary<(Type, MethodInfo), JobLockPolicy?> Cache = new();
 
@@ -54,6 +56,7 @@ internal sealed record JobLockPolicy(
         {
             timeout = metadata.WaitTimeout;
             delay = metadata.RescheduleDelay;
+            Locks.LockRequest.Validate(metadata.MaxConcurrency, metadata.Access, $"[{kind}(\"{metadata.Key}\")]");
         }
         catch (FormatException ex)
         {
@@ -67,7 +70,7 @@ internal sealed record JobLockPolicy(
             var unknown => throw new JobLockKeyException($"Job {JobKeyBinder.DisplayName(jobType, method)}: [{kind}] OnContention {unknown} is not a LockContention value."),
         };
 
-        return new JobLockPolicy(kind, JobKeyBinder.Create(jobType, method, metadata.Key), contention, timeout, delay, metadata.IsSingleton);
+        return new JobLockPolicy(kind, JobKeyBinder.Create(jobType, method, metadata.Key), contention, timeout, delay, metadata.IsSingleton, metadata.MaxConcurrency, metadata.Access);
     }
 
     private static IDistributedLockMetadata? Single(Type jobType, MethodInfo method, object[] attributes)

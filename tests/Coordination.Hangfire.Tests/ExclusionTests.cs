@@ -32,6 +32,26 @@ public sealed class ExclusionTests(HangfireFixture fixture)
     }
 
     [Fact]
+    public async Task JobsWithMaxConcurrencyTwo_OnTwoServers_RunAtMostTwoAtATime()
+    {
+        var run = Probe.NewRun();
+        var storage = HangfireFixture.NewStorage();
+        using var a = HangfireFixture.StartServer(storage, "a");
+        using var b = HangfireFixture.StartServer(storage, "b");
+        var client = new BackgroundJobClient(storage);
+
+        var ids = Enumerable.Range(0, 8).Select(n => client.Enqueue(() => TestJobs.Throttled(run, n))).ToList();
+        foreach (var id in ids)
+        {
+            await HangfireFixture.WaitForStateAsync(storage, id, SucceededState.StateName);
+        }
+
+        var probe = Probe.For(run);
+        Assert.Equal(8, probe.Runs);
+        Assert.Equal(2, probe.MaxConcurrent);
+    }
+
+    [Fact]
     public async Task DifferentKeyJobs_RunInParallel()
     {
         var run = Probe.NewRun();

@@ -25,6 +25,17 @@ public static class TestJobs
         }
     }
 
+    [DistributedLock("throttled:{run}", MaxConcurrency = 2, Timeout = "00:00:30")]
+    public static void Throttled(string run, int n)
+    {
+        var probe = Probe.For(run);
+        using (probe.Enter(n.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        {
+            // Stay until a second job is inside (the permits allow it) or a while has passed: a third would show up.
+            Poll.Within(TimeSpan.FromMilliseconds(300), () => probe.Current > 2);
+        }
+    }
+
     [DistributedLock("parallel:{run}:{n}")]
     public static void DifferentKeys(string run, int n)
     {

@@ -4,6 +4,9 @@
 //     token is above the last one recorded in <prefix>last-token, release. Prints "DONE <violations>".
 //     The counter and last token live on <counter-redis> when given (e.g. plain Redis while the locks use a
 //     Sentinel group that fails over), else on <redis>.
+//   semhammer <mode> <redis> <zk> <prefix> <root> <key> <tasks> <iterations> <maxCount>
+//     each task: take a permit of the semaphore, INCR <prefix>inside and raise <prefix>max to it (one Lua call),
+//     hold a few ms, DECR, release; SADD the fencing token to <prefix>tokens (a token granted twice is a violation).
 //   hold <mode> <redis> <zk> <prefix> <root> <key> <sessionTimeoutMs>
 //     acquires, prints "ACQUIRED <token>", then prints "LOST <ms after acquire>" when LostToken fires.
 //   elect <redis> <zk> <prefix> <root> <election> <sessionTimeoutMs> <instanceId>
@@ -62,9 +65,32 @@ if (verb == "hold")
 
 var tasks = int.Parse(args[7], System.Globalization.CultureInfo.InvariantCulture);
 var iterations = int.Parse(args[8], System.Globalization.CultureInfo.InvariantCulture);
-using var mux = await ConnectionMultiplexer.ConnectAsync(args.Length > 9 ? args[9] : redisCs);
+using var mux = await ConnectionMultiplexer.ConnectAsync(verb == "hammer" && args.Length > 9 ? args[9] : redisCs);
 var db = mux.GetDatabase();
 var violations = 0;
+if (verb == "semhammer")
+{
+    var maxCount = int.Parse(args[9], System.Globalization.CultureInfo.InvariantCulture);
+    var semaphores = sp.GetRequiredService<IDistributedSemaphoreProvider>();
+    var enter = LuaScript.Prepare("local n = redis.call('INCR', @inside) if n > tonumber(redis.call('GET', @max) or '0') then redis.call('SET', @max, n) end return n");
+    await Task.WhenAll(Enumerable.Range(0, tasks).Select(async _ =>
+    {
+        for (var i = 0; i < iterations; i++)
+        {
+            await using var h = await semaphores.AcquireAsync(key, maxCount, TimeSpan.FromSeconds(60));
+            await enter.EvaluateAsync(db, new { inside = (RedisKey)(prefix + "inside"), max = (RedisKey)(prefix + "max") });
+            await Task.Delay(5);
+            await db.StringDecrementAsync(prefix + "inside");
+            if (!await db.SetAddAsync(prefix + "tokens", h.FencingToken))
+            {
+                Interlocked.Increment(ref violations);
+            }
+        }
+    }));
+    Console.WriteLine($"DONE {violations}");
+    return 0;
+}
+
 await Task.WhenAll(Enumerable.Range(0, tasks).Select(async _ =>
 {
     for (var i = 0; i < iterations; i++)

@@ -7,9 +7,10 @@ namespace Coordination.Testing;
 /// <summary>
 /// The one instrumented lock provider of the test projects: it decorates a real provider (exclusion stays that
 /// provider's job) to count and record what callers do, inject failures (a backend that cannot decide), and fire the
-/// lost-lock signal of held handles on demand.
+/// lost-lock signal of held handles on demand. Semaphores and reader-writer locks pass through the same instruments
+/// when the decorated provider offers them.
 /// </summary>
-public sealed class InstrumentedLockProvider(IDistributedLockProvider inner) : IDistributedLockProvider
+public sealed class InstrumentedLockProvider(IDistributedLockProvider inner) : IDistributedLockProvider, IDistributedSemaphoreProvider, IDistributedReaderWriterLockProvider
 {
     private readonly ConcurrentDictionary<string, Exception> _keyFailures = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<InstrumentedLockHandle, byte> _live = new();
@@ -91,7 +92,44 @@ public sealed class InstrumentedLockProvider(IDistributedLockProvider inner) : I
     }
 
     /// <inheritdoc />
-    public async ValueTask<IDistributedLockHandle?> TryAcquireAsync(string key, TimeSpan timeout = default, CancellationToken cancellationToken = default)
+    public ValueTask<IDistributedLockHandle?> TryAcquireAsync(string key, TimeSpan timeout = default, CancellationToken cancellationToken = default) =>
+        InstrumentAsync(key, () => inner.TryAcquireAsync(key, timeout, cancellationToken));
+
+    /// <inheritdoc />
+    public async ValueTask<IDistributedLockHandle> AcquireAsync(string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        await TryAcquireAsync(key, timeout ?? Timeout.InfiniteTimeSpan, cancellationToken) ?? throw TimedOut(key);
+
+    /// <inheritdoc />
+    public ValueTask<IDistributedLockHandle?> TryAcquireAsync(string key, int maxCount, TimeSpan timeout = default, CancellationToken cancellationToken = default) =>
+        InstrumentAsync(key, () => Decorated<IDistributedSemaphoreProvider>().TryAcquireAsync(key, maxCount, timeout, cancellationToken));
+
+    /// <inheritdoc />
+    public async ValueTask<IDistributedLockHandle> AcquireAsync(string key, int maxCount, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        await TryAcquireAsync(key, maxCount, timeout ?? Timeout.InfiniteTimeSpan, cancellationToken) ?? throw TimedOut(key);
+
+    /// <inheritdoc />
+    public ValueTask<IDistributedLockHandle?> TryAcquireReadAsync(string key, TimeSpan timeout = default, CancellationToken cancellationToken = default) =>
+        InstrumentAsync(key, () => Decorated<IDistributedReaderWriterLockProvider>().TryAcquireReadAsync(key, timeout, cancellationToken));
+
+    /// <inheritdoc />
+    public async ValueTask<IDistributedLockHandle> AcquireReadAsync(string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        await TryAcquireReadAsync(key, timeout ?? Timeout.InfiniteTimeSpan, cancellationToken) ?? throw TimedOut(key);
+
+    /// <inheritdoc />
+    public ValueTask<IDistributedLockHandle?> TryAcquireWriteAsync(string key, TimeSpan timeout = default, CancellationToken cancellationToken = default) =>
+        InstrumentAsync(key, () => Decorated<IDistributedReaderWriterLockProvider>().TryAcquireWriteAsync(key, timeout, cancellationToken));
+
+    /// <inheritdoc />
+    public async ValueTask<IDistributedLockHandle> AcquireWriteAsync(string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        await TryAcquireWriteAsync(key, timeout ?? Timeout.InfiniteTimeSpan, cancellationToken) ?? throw TimedOut(key);
+
+    private static TimeoutException TimedOut(string key) => new($"Timed out acquiring '{key}'.");
+
+    private T Decorated<T>()
+        where T : class =>
+        inner as T ?? throw new NotSupportedException($"The decorated provider {inner.GetType().Name} does not implement {typeof(T).Name}.");
+
+    private async ValueTask<IDistributedLockHandle?> InstrumentAsync(string key, Func<ValueTask<IDistributedLockHandle?>> acquire)
     {
         Interlocked.Increment(ref _attempts);
         if (Failure is { } failure || _keyFailures.TryGetValue(key, out failure))
@@ -103,7 +141,7 @@ public sealed class InstrumentedLockProvider(IDistributedLockProvider inner) : I
         IDistributedLockHandle? handle;
         try
         {
-            handle = await inner.TryAcquireAsync(key, timeout, cancellationToken);
+            handle = await acquire();
         }
         catch (OperationCanceledException)
         {
@@ -126,11 +164,6 @@ public sealed class InstrumentedLockProvider(IDistributedLockProvider inner) : I
         _live[tracked] = 0;
         return tracked;
     }
-
-    /// <inheritdoc />
-    public async ValueTask<IDistributedLockHandle> AcquireAsync(string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        await TryAcquireAsync(key, timeout ?? Timeout.InfiniteTimeSpan, cancellationToken)
-        ?? throw new TimeoutException($"Timed out acquiring '{key}'.");
 
     internal void OnReleased(InstrumentedLockHandle handle)
     {

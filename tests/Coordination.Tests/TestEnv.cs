@@ -63,6 +63,8 @@ public sealed class LockNode : IAsyncDisposable
         });
         _services = services.BuildServiceProvider();
         Locks = _services.GetRequiredService<IDistributedLockProvider>();
+        Semaphores = _services.GetRequiredService<IDistributedSemaphoreProvider>();
+        ReaderWriter = _services.GetRequiredService<IDistributedReaderWriterLockProvider>();
         Connections = _services.GetRequiredService<CoordinationConnections>();
         Status = _services.GetRequiredService<Diagnostics.CoordinationStatus>();
     }
@@ -70,6 +72,11 @@ public sealed class LockNode : IAsyncDisposable
     public IDistributedLockProvider Locks { get; }
 
     public IServiceProvider Services => _services;
+
+
+    public IDistributedSemaphoreProvider Semaphores { get; }
+
+    public IDistributedReaderWriterLockProvider ReaderWriter { get; }
 
     internal CoordinationConnections Connections { get; }
 

@@ -32,6 +32,15 @@ internal static class LockBench
 
     private static readonly string[] UncontendedOrder = ["floor", "hybrid", "hybrid, new key each time", "zookeeper-only", "redis-only", "DistributedLock.Redis", "RedLock.net"];
 
+    // Semaphores (3 permits) and reader-writer locks next to the lock they are built on, and DistributedLock.Redis's.
+    private static readonly string[] PrimitivesOrder =
+    [
+        "floor", "hybrid", "hybrid semaphore(3)", "hybrid read", "hybrid write",
+        "zookeeper-only", "zookeeper-only semaphore(3)", "zookeeper-only read", "zookeeper-only write",
+        "redis-only", "redis-only semaphore(3)", "redis-only read", "redis-only write",
+        "DistributedLock.Redis", "DistributedLock.Redis semaphore(3)", "DistributedLock.Redis read", "DistributedLock.Redis write",
+    ];
+
     public static async Task<int> RunAsync(string[] argv)
     {
         var args = new Args(argv);
@@ -43,7 +52,19 @@ internal static class LockBench
         Console.WriteLine($"# Locks: {n} uncontended acquire+release per implementation, {handoffs} two-process hand-offs; redis {redis}, zookeeper {zk}; {Environment.ProcessorCount} cores");
         if (only is "" or "uncontended")
         {
-            await UncontendedAsync(redis, zk, n);
+            await UncontendedAsync(redis, zk, n, UncontendedOrder);
+        }
+
+        if (only is "primitives")
+        {
+            await UncontendedAsync(redis, zk, n, PrimitivesOrder);
+            Console.WriteLine();
+            Console.WriteLine("| contended hand-off (2 processes) | p50 ms | p99 ms | grants that were hand-offs |");
+            Console.WriteLine("| --- | ---: | ---: | ---: |");
+            foreach (var impl in new[] { "hybrid", "hybrid semaphore(1)", "hybrid write", "DistributedLock.Redis semaphore(1)", "DistributedLock.Redis write" })
+            {
+                await HandoffAsync(impl, redis, zk, handoffs);
+            }
         }
 
         if (only is "" or "handoff")
@@ -60,11 +81,11 @@ internal static class LockBench
         return 0;
     }
 
-    private static async Task UncontendedAsync(string redis, string zk, int n)
+    private static async Task UncontendedAsync(string redis, string zk, int n, string[] order)
     {
         var prefix = "bench" + Guid.NewGuid().ToString("N")[..6] + ":";
         var impls = new List<ILockImpl>();
-        foreach (var name in UncontendedOrder)
+        foreach (var name in order)
         {
             impls.Add(await CreateAsync(name, redis, zk, prefix));
         }
@@ -248,18 +269,24 @@ internal static class LockBench
 
     // ---------------------------------------------------------------- implementations
 
-    private static async Task<ILockImpl> CreateAsync(string name, string redis, string zk, string prefix) => name switch
+    private static async Task<ILockImpl> CreateAsync(string name, string redis, string zk, string prefix) => name.Split(' ')[0].TrimEnd(',') switch
     {
         "floor" => await Floor.CreateAsync(redis, zk, prefix),
-        "hybrid" or "hybrid, new key each time" => Ours.Create(name, LockMode.Hybrid, redis, zk, prefix),
+        "hybrid" => Ours.Create(name, LockMode.Hybrid, redis, zk, prefix),
         "zookeeper-only" => Ours.Create(name, LockMode.ZooKeeperOnly, redis, zk, prefix),
         "redis-only" => Ours.Create(name, LockMode.RedisOnly, redis, zk, prefix),
-        "DistributedLock.Redis" => await MedallionRedis.CreateAsync(redis, prefix),
+        "DistributedLock.Redis" => await MedallionRedis.CreateAsync(name, redis, prefix),
         "RedLock.net" => await RedLock.CreateAsync(redis, prefix),
         _ => throw new ArgumentException($"Unknown lock implementation '{name}'.", nameof(name)),
     };
 
-    private sealed class Ours(string name, ServiceProvider services, IDistributedLockProvider locks) : ILockImpl
+    /// <summary>The permits of a "… semaphore(N)" implementation name, else null.</summary>
+    private static int? PermitsOf(string name) =>
+        name.IndexOf("semaphore(", StringComparison.Ordinal) is var at and >= 0
+            ? int.Parse(name.AsSpan(at + 10, name.IndexOf(')', at) - at - 10), CultureInfo.InvariantCulture)
+            : null;
+
+    private sealed class Ours(string name, ServiceProvider services, Func<string, TimeSpan, ValueTask<IDistributedLockHandle?>> acquire) : ILockImpl
     {
         public string Name => name;
 
@@ -275,10 +302,18 @@ internal static class LockBench
                 o.ZooKeeperRoot = "/" + prefix.TrimEnd(':');
             });
             var sp = services.BuildServiceProvider();
-            return new Ours(name, sp, sp.GetRequiredService<IDistributedLockProvider>());
+            var locks = sp.GetRequiredService<IDistributedLockProvider>();
+            var semaphores = sp.GetRequiredService<IDistributedSemaphoreProvider>();
+            var rw = sp.GetRequiredService<IDistributedReaderWriterLockProvider>();
+            Func<string, TimeSpan, ValueTask<IDistributedLockHandle?>> acquire =
+                PermitsOf(name) is { } permits ? (k, w) => semaphores.TryAcquireAsync(k, permits, w)
+                : name.EndsWith(" read", StringComparison.Ordinal) ? (k, w) => rw.TryAcquireReadAsync(k, w)
+                : name.EndsWith(" write", StringComparison.Ordinal) ? (k, w) => rw.TryAcquireWriteAsync(k, w)
+                : (k, w) => locks.TryAcquireAsync(k, w);
+            return new Ours(name, sp, acquire);
         }
 
-        public async ValueTask<IAsyncDisposable?> AcquireAsync(string key, TimeSpan wait) => await locks.TryAcquireAsync(key, wait);
+        public async ValueTask<IAsyncDisposable?> AcquireAsync(string key, TimeSpan wait) => await acquire(key, wait);
 
         public ValueTask DisposeAsync() => services.DisposeAsync();
     }
@@ -326,14 +361,20 @@ internal static class LockBench
         }
     }
 
-    private sealed class MedallionRedis(ConnectionMultiplexer mux, string prefix) : ILockImpl
+    private sealed class MedallionRedis(string name, ConnectionMultiplexer mux, string prefix) : ILockImpl
     {
-        public string Name => "DistributedLock.Redis";
+        public string Name => name;
 
-        public static async Task<MedallionRedis> CreateAsync(string redis, string prefix) => new(await ConnectionMultiplexer.ConnectAsync(redis), prefix);
+        public static async Task<MedallionRedis> CreateAsync(string name, string redis, string prefix) => new(name, await ConnectionMultiplexer.ConnectAsync(redis), prefix);
 
-        public async ValueTask<IAsyncDisposable?> AcquireAsync(string key, TimeSpan wait) =>
-            await new RedisDistributedLock(prefix + "medallion:" + key, mux.GetDatabase()).TryAcquireAsync(wait);
+        public async ValueTask<IAsyncDisposable?> AcquireAsync(string key, TimeSpan wait)
+        {
+            var k = prefix + "medallion:" + key;
+            return PermitsOf(name) is { } permits ? await new RedisDistributedSemaphore(k, permits, mux.GetDatabase()).TryAcquireAsync(wait)
+                : name.EndsWith(" read", StringComparison.Ordinal) ? await new RedisDistributedReaderWriterLock(k, mux.GetDatabase()).TryAcquireReadLockAsync(wait)
+                : name.EndsWith(" write", StringComparison.Ordinal) ? await new RedisDistributedReaderWriterLock(k, mux.GetDatabase()).TryAcquireWriteLockAsync(wait)
+                : await new RedisDistributedLock(k, mux.GetDatabase()).TryAcquireAsync(wait);
+        }
 
         public ValueTask DisposeAsync()
         {

@@ -21,6 +21,12 @@ internal sealed class EndpointLockPlan
 
     public TimeSpan Timeout { get; }
 
+    /// <summary>Permits per key (1 = the lock); see <see cref="IDistributedLockMetadata.MaxConcurrency"/>.</summary>
+    public int MaxConcurrency { get; init; } = 1;
+
+    /// <summary>Exclusive, read or write; see <see cref="IDistributedLockMetadata.Access"/>.</summary>
+    public LockAccess Access { get; init; }
+
     public int ContentionStatusCode { get; }
 
     public bool ExposeFencingTokenHeader { get; }

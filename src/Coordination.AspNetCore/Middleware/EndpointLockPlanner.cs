@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Coordination.Keys;
+using Coordination.Locks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Controllers;
 using Microsoft.AspNetCore.Routing;
@@ -81,6 +82,15 @@ internal sealed class EndpointLockPlanner(IOptions<DistributedLockEndpointOption
             errors.Add($"Endpoint '{name}': {ex.Message}");
         }
 
+        try
+        {
+            LockRequest.Validate(declaration.MaxConcurrency, declaration.Access, $"Endpoint '{name}':");
+        }
+        catch (FormatException ex)
+        {
+            errors.Add(ex.Message);
+        }
+
         var response = endpoint.Metadata.GetMetadata<DistributedLockResponseAttribute>();
         var status = response is { ContentionStatusCode: not 0 } ? response.ContentionStatusCode : _options.ContentionStatusCode;
         if (status is < 400 or > 599)
@@ -94,7 +104,11 @@ internal sealed class EndpointLockPlanner(IOptions<DistributedLockEndpointOption
             status,
             response?.ExposeFencingTokenHeader == true || _options.ExposeFencingTokenHeader,
             response?.OnContention ?? _options.OnContention,
-            argumentNames);
+            argumentNames)
+        {
+            MaxConcurrency = declaration.MaxConcurrency,
+            Access = declaration.Access,
+        };
     }
 
     private static void CheckPlaceholder(Endpoint endpoint, ControllerActionDescriptor? action, string name, KeyTemplate template, KeyPlaceholder placeholder, Dictionary<string, string> argumentNames, List<string> errors)

@@ -37,7 +37,7 @@ internal sealed class EndpointLockRunner(IDistributedLockProvider provider, IOpt
         IDistributedLockHandle? handle;
         try
         {
-            handle = await provider.TryAcquireAsync(key, plan.Timeout, context.RequestAborted).ConfigureAwait(false);
+            handle = await provider.TryAcquireAsync(key, plan.MaxConcurrency, plan.Access, plan.Timeout, context.RequestAborted).ConfigureAwait(false);
         }
         catch (LockUnavailableException ex)
         {

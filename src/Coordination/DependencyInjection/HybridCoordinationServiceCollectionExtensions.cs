@@ -36,6 +36,8 @@ public static class HybridCoordinationServiceCollectionExtensions
         services.TryAddSingleton<ICoordinationConnections>(sp => sp.GetRequiredService<CoordinationConnections>());
         services.TryAddSingleton<Coordination.Diagnostics.CoordinationStatus>();
         services.TryAddSingleton<IDistributedLockProvider>(sp => LockProviderFactory.Create(sp));
+        services.TryAddSingleton<IDistributedSemaphoreProvider>(sp => LockProviderFactory.Of<IDistributedSemaphoreProvider>(sp));
+        services.TryAddSingleton<IDistributedReaderWriterLockProvider>(sp => LockProviderFactory.Of<IDistributedReaderWriterLockProvider>(sp));
         services.TryAddSingleton<ILockInspector, LockInspector>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, CoordinationWarmup>());
         return new HybridCoordinationBuilder(services);

@@ -6,7 +6,10 @@ using Microsoft.Extensions.Options;
 
 namespace Coordination.DependencyInjection;
 
-/// <summary>Builds the lock provider for the configured <see cref="LockMode"/>.</summary>
+/// <summary>
+/// Builds the lock provider for the configured <see cref="LockMode"/>. One engine serves every primitive: the
+/// semaphore and reader-writer providers are the lock provider itself.
+/// </summary>
 internal static class LockProviderFactory
 {
     public static IDistributedLockProvider Create(IServiceProvider sp)
@@ -23,4 +26,11 @@ internal static class LockProviderFactory
             _ => new HybridLockProvider(o, sp.GetRequiredService<CoordinationConnections>(), sp.GetRequiredService<CoordinationStatus>(), loggers, time, useRedis: true),
         };
     }
+
+    /// <summary>The registered lock provider as <typeparamref name="T"/> (it implements every primitive).</summary>
+    public static T Of<T>(IServiceProvider sp)
+        where T : class =>
+        sp.GetRequiredService<IDistributedLockProvider>() as T
+        ?? throw new InvalidOperationException(
+            $"The registered {nameof(IDistributedLockProvider)} ({sp.GetRequiredService<IDistributedLockProvider>().GetType().Name}) does not implement {typeof(T).Name}; register one with services.AddSingleton<{typeof(T).Name}>(...) or use the provider AddHybridCoordination registers.");
 }

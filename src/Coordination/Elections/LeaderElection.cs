@@ -301,7 +301,7 @@ internal sealed class LeaderElection : ILeaderElection, IAsyncDisposable
         await _queue.AwaitSessionAsync(zk, ct).ConfigureAwait(false);
         var ownerId = RedisLockRecord.NewOwnerId();
         var me = new LeaderCandidateData(InstanceId, Environment.MachineName, Environment.ProcessId, Endpoints(), _time.GetUtcNow());
-        var node = await _queue.EnterAsync(zk, _dir, ownerId, ct, me.ToBytes()).ConfigureAwait(false);
+        var node = await _queue.EnterAsync(zk, _dir, ownerId, ct, data: me.ToBytes()).ConfigureAwait(false);
         ElectionLog.Joined(_logger, Name, node.Path);
         SetState(LeaderElectionState.Follower);
         (bool Granted, long WaitedFrom) turn;

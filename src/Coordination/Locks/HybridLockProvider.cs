@@ -9,7 +9,9 @@ namespace Coordination.Locks;
 
 /// <summary>
 /// The hybrid lock (and, without Redis, the ZooKeeper-only lock): a <see cref="RedisLockGate"/> in front of a
-/// <see cref="ZooKeeperLockQueue"/>, with a <see cref="LockLossMonitor"/> on every granted lock.
+/// <see cref="ZooKeeperLockQueue"/>, with a <see cref="LockLossMonitor"/> on every granted lock. Semaphores and
+/// reader-writer locks run the same protocol with their <see cref="LockShape"/>: a counting gate
+/// (<see cref="RedisPermitRecord"/>), their own directory and node marker, and their <see cref="QueueTurnRule"/>.
 /// </summary>
 /// <remarks>
 /// Protocol for key K:
@@ -70,10 +72,10 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         }
     }
 
-    protected override async ValueTask<LockHandle?> AcquireRemoteAsync(string key, TimeSpan? remaining, CancellationToken ct)
+    protected override async ValueTask<LockHandle?> AcquireRemoteAsync(string key, LockShape shape, TimeSpan? remaining, CancellationToken ct)
     {
         var ownerId = RedisLockRecord.NewOwnerId();
-        var (redis, reservation) = _gate is null ? (null, null) : await _gate.TryReserveAsync(key, ownerId).ConfigureAwait(false);
+        var (redis, reservation) = _gate is null ? (null, null) : await _gate.TryReserveAsync(key, shape, ownerId).ConfigureAwait(false);
         if (redis is not null && reservation is null && remaining == TimeSpan.Zero)
         {
             CoordinationDiagnostics.Contentions.Add(1, CoordinationDiagnostics.ModeTag(Mode));
@@ -91,7 +93,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
             }
             catch (Exception ex) when (ex is TimeoutException or ZooKeeperException or ObjectDisposedException)
             {
-                return handle = await UnavailableAsync(key, remaining, ct, ex, redis, reservation).ConfigureAwait(false);
+                return handle = await UnavailableAsync(key, shape, remaining, ct, ex, redis, reservation).ConfigureAwait(false);
             }
 
             if (redis is not null || _gate is null)
@@ -99,7 +101,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
                 MarkHealthy();
             }
 
-            return handle = await QueueAndWaitAsync(zk, key, ownerId, remaining, ct, redis, reservation).ConfigureAwait(false);
+            return handle = await QueueAndWaitAsync(zk, key, shape, ownerId, remaining, ct, redis, reservation).ConfigureAwait(false);
         }
         finally
         {
@@ -110,7 +112,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         }
     }
 
-    private async ValueTask<LockHandle?> UnavailableAsync(string key, TimeSpan? remaining, CancellationToken ct, Exception ex, IConnectionMultiplexer? fallbackRedis, GateReservation? reservation)
+    private async ValueTask<LockHandle?> UnavailableAsync(string key, LockShape shape, TimeSpan? remaining, CancellationToken ct, Exception ex, IConnectionMultiplexer? fallbackRedis, GateReservation? reservation)
     {
         if (reservation is not null)
         {
@@ -121,26 +123,26 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         {
             Log.UnsafeFallback(_logger, key);
             _status.Set(CoordinationHealthMode.UnsafeRedisOnly, "ZooKeeper is unavailable: UnsafeAllowRedisOnlyFallback grants Redis-only leases.");
-            return await _fallback.AcquireDirectAsync(key, remaining, ct).ConfigureAwait(false);
+            return await _fallback.AcquireDirectAsync(key, shape, remaining, ct).ConfigureAwait(false);
         }
 
         Log.ZooKeeperUnavailable(_logger, key, ex);
         CoordinationDiagnostics.Unavailable.Add(1, CoordinationDiagnostics.ModeTag(Mode));
         _status.Set(CoordinationHealthMode.Unavailable, "ZooKeeper is unavailable: no lock is granted (fail closed).");
-        throw new LockUnavailableException($"The lock '{key}' cannot be decided: ZooKeeper ({_options.ZooKeeper}) is unavailable ({ex.Message}). No lock was granted.", ex);
+        throw new LockUnavailableException($"The {shape.Name} '{key}' cannot be decided: ZooKeeper ({_options.ZooKeeper}) is unavailable ({ex.Message}). No lock was granted.", ex);
     }
 
-    private async ValueTask<LockHandle?> QueueAndWaitAsync(ZooKeeperClient zk, string key, string ownerId, TimeSpan? remaining, CancellationToken ct, IConnectionMultiplexer? redis, GateReservation? reservation)
+    private async ValueTask<LockHandle?> QueueAndWaitAsync(ZooKeeperClient zk, string key, LockShape shape, string ownerId, TimeSpan? remaining, CancellationToken ct, IConnectionMultiplexer? redis, GateReservation? reservation)
     {
         ZooKeeperCreateResult node;
         (bool Granted, long WaitedFrom) turn;
         try
         {
-            node = await _queue.EnterAsync(zk, _queue.DirectoryOf(key), ownerId, ct).ConfigureAwait(false);
+            node = await _queue.EnterAsync(zk, _queue.DirectoryOf(key, shape), ownerId, ct, shape.NodeMarker).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is ZooKeeperException and not NoAuthException || ex is TimeoutException)
         {
-            return await UnavailableAsync(key, remaining, ct, ex, null, reservation).ConfigureAwait(false);
+            return await UnavailableAsync(key, shape, remaining, ct, ex, null, reservation).ConfigureAwait(false);
         }
 
         try
@@ -159,13 +161,14 @@ internal sealed class HybridLockProvider : QueuedLockProvider
                         await reservation.GiveBackAsync().ConfigureAwait(false); // the record belongs to the owner
                     }
                 },
-                wake => redis is null ? null : _gate!.Listen(redis, key, wake),
-                ct).ConfigureAwait(false);
+                wake => redis is null ? null : _gate!.Listen(redis, shape.LocalKey(key), wake),
+                ct,
+                QueueTurnRule.For(shape)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is ZooKeeperException and not NoAuthException || ex is TimeoutException)
         {
             _queue.Janitor.Delete(zk, node.Path);
-            return await UnavailableAsync(key, remaining, ct, ex, null, reservation).ConfigureAwait(false);
+            return await UnavailableAsync(key, shape, remaining, ct, ex, null, reservation).ConfigureAwait(false);
         }
         catch
         {
@@ -188,6 +191,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         {
             NodePath = node.Path,
             Session = zk,
+            Shape = shape,
         };
         Track(handle, renewLease: redis is not null);
         if (redis is not null)

@@ -38,6 +38,9 @@ internal sealed class LockHandle : IDistributedLockHandle
 
     public string OwnerId { get; }
 
+    /// <summary>What was granted: the lock, a semaphore permit, a read or a write lock.</summary>
+    public LockShape Shape { get; init; } = LockShape.Mutex;
+
     /// <summary>ZooKeeper node path (hybrid and ZooKeeper-only modes).</summary>
     public string? NodePath { get; init; }
 

@@ -16,7 +16,7 @@ namespace Coordination.Locks;
 ///                         complete (server slow or unreachable).
 ///   Sweep(dir, ownerId)   a create whose reply was lost or abandoned: the node may exist at the head of the queue and
 ///                         would block the key for as long as the session lives. Delete every child named
-///                         "&lt;ownerId&gt;-NNNNNNNNNN" (owner ids are per attempt, so nothing granted is ever swept).
+///                         "&lt;ownerId&gt;-[marker]NNNNNNNNNN" (owner ids are per attempt, so nothing granted is ever swept).
 /// Pass: runs when work is added, when a session becomes Connected, and every RetryDelay while work remains.
 ///   session Connected   Delete: delete (NoNode = done).  Sweep: sync(dir) so this server has seen every write of the
 ///                       session, getChildren(dir) (NoNode = done), delete the owner's children.  Then the item's
@@ -198,9 +198,12 @@ internal sealed partial class LockNodeJanitor : IAsyncDisposable
         }
     }
 
-    /// <summary>True when lock node <paramref name="child"/> was created by the attempt <paramref name="ownerId"/>.</summary>
+    /// <summary>
+    /// True when queue node <paramref name="child"/> (<c>&lt;ownerId&gt;-[marker]NNNNNNNNNN</c>, the marker being empty
+    /// for a lock, <c>S&lt;n&gt;-</c>, <c>R-</c> or <c>W-</c>, see <see cref="LockShape"/>) was created by the attempt <paramref name="ownerId"/>.
+    /// </summary>
     internal static bool IsOwnedBy(string child, string ownerId) =>
-        child.Length == ownerId.Length + 11 && child.StartsWith(ownerId, StringComparison.Ordinal) && child[ownerId.Length] == '-';
+        child.Length >= ownerId.Length + 11 && child.StartsWith(ownerId, StringComparison.Ordinal) && child[ownerId.Length] == '-';
 
     public async ValueTask DisposeAsync()
     {

@@ -15,6 +15,8 @@ internal static class LockTimeouts
     /// <summary>Normalises an infinite span to null.</summary>
     public static TimeSpan? Normalize(TimeSpan? timeout) => timeout == Timeout.InfiniteTimeSpan ? null : timeout;
 
-    public static TimeoutException TimedOut(string key, TimeSpan? timeout) =>
-        new($"Timed out after {timeout} waiting for the distributed lock '{key}'.");
+    public static TimeoutException TimedOut(string key, TimeSpan? timeout) => TimedOut(key, timeout, LockShape.Mutex);
+
+    public static TimeoutException TimedOut(string key, TimeSpan? timeout, LockShape shape) =>
+        new($"Timed out after {timeout} waiting for the distributed {shape.Name} '{key}'.");
 }

@@ -1,18 +1,18 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Coordination.Diagnostics;
-using Coordination.Keys;
 
 namespace Coordination.Locks;
 
 /// <summary>
-/// The part every remote mode shares: validation, the per-process FIFO queue (one remote contender per key and
-/// process), the acquire activity and metrics, the set of granted handles with the lease watchdog that runs every
+/// The part every remote mode shares, for the lock, semaphores and reader-writer locks alike (one engine, the
+/// <see cref="LockShape"/> says which): validation, the per-process FIFO queue (one remote contender per key and
+/// process and permit), the acquire activity and metrics, the set of granted handles with the lease watchdog that runs every
 /// third of <see cref="HybridCoordinationOptions.RedisLease"/> while any is held, and disposal (held locks are
 /// released). Subclasses implement the remote protocol for the time that is left and what a watchdog tick does.
 /// </summary>
 internal abstract class QueuedLockProvider(HybridCoordinationOptions options, LockMode mode, TimeProvider time)
-    : IDistributedLockProvider, IAsyncDisposable, IDisposable
+    : LockPrimitives(options.MaxKeyLength), IAsyncDisposable, IDisposable
 {
     private readonly LocalLockQueue _local = new();
     private readonly CancellationTokenSource _stop = new();
@@ -29,23 +29,8 @@ internal abstract class QueuedLockProvider(HybridCoordinationOptions options, Lo
     /// <summary>Fires when the provider is disposed; background waits stop on it.</summary>
     protected CancellationToken Stopping => _stop.Token;
 
-    public async ValueTask<IDistributedLockHandle?> TryAcquireAsync(string key, TimeSpan timeout = default, CancellationToken cancellationToken = default)
-    {
-        LockKey.Validate(key, options.MaxKeyLength);
-        LockTimeouts.Validate(timeout);
-        return await AcquireCoreAsync(key, LockTimeouts.Normalize(timeout), cancellationToken).ConfigureAwait(false);
-    }
-
-    public async ValueTask<IDistributedLockHandle> AcquireAsync(string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
-    {
-        LockKey.Validate(key, options.MaxKeyLength);
-        LockTimeouts.Validate(timeout);
-        var handle = await AcquireCoreAsync(key, LockTimeouts.Normalize(timeout), cancellationToken).ConfigureAwait(false);
-        return handle ?? throw LockTimeouts.TimedOut(key, timeout);
-    }
-
-    /// <summary>Acquires remotely within <paramref name="remaining"/> (null = no limit, zero = try once); null when not granted.</summary>
-    protected abstract ValueTask<LockHandle?> AcquireRemoteAsync(string key, TimeSpan? remaining, CancellationToken cancellationToken);
+    /// <summary>Acquires <paramref name="shape"/> remotely within <paramref name="remaining"/> (null = no limit, zero = try once); null when not granted.</summary>
+    protected abstract ValueTask<LockHandle?> AcquireRemoteAsync(string key, LockShape shape, TimeSpan? remaining, CancellationToken cancellationToken);
 
     /// <summary>One watchdog tick over the handles still held.</summary>
     protected abstract Task RenewLeasesAsync(IReadOnlyList<LockHandle> handles);
@@ -89,14 +74,19 @@ internal abstract class QueuedLockProvider(HybridCoordinationOptions options, Lo
         }
     }
 
-    private async ValueTask<IDistributedLockHandle?> AcquireCoreAsync(string key, TimeSpan? timeout, CancellationToken ct)
+    protected override async ValueTask<IDistributedLockHandle?> AcquireCoreAsync(string key, LockShape shape, TimeSpan? timeout, CancellationToken ct)
     {
         ThrowIfDisposed();
         using var activity = CoordinationDiagnostics.ActivitySource.StartActivity("coordination.lock.acquire");
         activity?.SetTag("coordination.lock.key", key);
         activity?.SetTag("coordination.lock.mode", mode.ToString());
+        if (shape.Kind != LockKind.Mutex)
+        {
+            activity?.SetTag("coordination.lock.kind", shape.Name);
+        }
+
         var start = Stopwatch.GetTimestamp();
-        var releaser = await _local.EnterAsync(key, timeout, ct).ConfigureAwait(false);
+        var releaser = await _local.EnterAsync(shape.LocalKey(key), shape, timeout, ct).ConfigureAwait(false);
         if (releaser is null)
         {
             CoordinationDiagnostics.Contentions.Add(1, CoordinationDiagnostics.ModeTag(mode));
@@ -112,7 +102,7 @@ internal abstract class QueuedLockProvider(HybridCoordinationOptions options, Lo
                 remaining = TimeSpan.Zero;
             }
 
-            var handle = await AcquireRemoteAsync(key, remaining, ct).ConfigureAwait(false);
+            var handle = await AcquireRemoteAsync(key, shape, remaining, ct).ConfigureAwait(false);
             if (handle is null)
             {
                 releaser.Dispose();

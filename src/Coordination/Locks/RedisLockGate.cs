@@ -66,13 +66,45 @@ internal sealed class RedisLockGate(HybridCoordinationOptions options, Coordinat
         }
     }
 
+    /// <summary>
+    /// Takes the gate of <paramref name="shape"/> for <paramref name="ownerId"/>: the lock's record, or a member of the
+    /// semaphore's or reader-writer lock's counting set (<see cref="RedisPermitRecord"/>; full = no reservation).
+    /// </summary>
+    public async ValueTask<(IConnectionMultiplexer? Redis, GateReservation? Reservation)> TryReserveAsync(string key, LockShape shape, string ownerId)
+    {
+        if (shape.Kind == LockKind.Mutex)
+        {
+            return await TryReserveAsync(key, ownerId).ConfigureAwait(false);
+        }
+
+        if (await UsableRedisAsync(key).ConfigureAwait(false) is not { } redis)
+        {
+            return (null, null);
+        }
+
+        try
+        {
+            var reserved = await RedisPermitRecord.TryAcquireAsync(redis.GetDatabase(), options.RedisPrefix, key, shape, ownerId, string.Empty, options.RedisLease, counted: false).ConfigureAwait(false) > 0;
+            return reserved
+                ? (redis, new GateReservation(redis, RedisPermitRecord.Keys(options.RedisPrefix, key, shape).Own, ownerId, RedisPermitRecord.GiveBackScript))
+                : (redis, null);
+        }
+        catch (Exception ex) when (RedisLockRecord.IsRedisFailure(ex))
+        {
+            MarkRedisDown(key, ex);
+            return (null, null);
+        }
+    }
+
     /// <summary>Writes the granted holder's record over a stale or reserved one (ZooKeeper decided), off the hot path.</summary>
     public void WriteRecord(IConnectionMultiplexer redis, LockHandle handle)
     {
         handle.RedisValue = RedisLockRecord.Value(handle.OwnerId, handle.Key, handle.FencingToken, handle.AcquiredAt, handle.NodePath);
         try
         {
-            _ = redis.GetDatabase().StringSetAsync(RedisLockRecord.RecordKey(options.RedisPrefix, handle.Key), handle.RedisValue, options.RedisLease, When.Always, CommandFlags.FireAndForget);
+            _ = handle.Shape.Kind == LockKind.Mutex
+                ? redis.GetDatabase().StringSetAsync(RedisLockRecord.RecordKey(options.RedisPrefix, handle.Key), handle.RedisValue, options.RedisLease, When.Always, CommandFlags.FireAndForget)
+                : RedisPermitRecord.AssertAsync(redis.GetDatabase(), options.RedisPrefix, handle, options.RedisLease, CommandFlags.FireAndForget);
         }
         catch (Exception ex) when (RedisLockRecord.IsRedisError(ex))
         {
@@ -92,7 +124,9 @@ internal sealed class RedisLockGate(HybridCoordinationOptions options, Coordinat
         {
             // Fire-and-forget: commands from this process stay ordered on the multiplexer, and the record is only
             // metadata and a try-once gate.
-            _ = RedisLockRecord.ReleaseAsync(redis.GetDatabase(), options.RedisPrefix, handle, CommandFlags.FireAndForget);
+            _ = handle.Shape.Kind == LockKind.Mutex
+                ? RedisLockRecord.ReleaseAsync(redis.GetDatabase(), options.RedisPrefix, handle, CommandFlags.FireAndForget)
+                : RedisPermitRecord.ReleaseAsync(redis.GetDatabase(), options.RedisPrefix, handle, CommandFlags.FireAndForget);
         }
         catch (Exception ex) when (RedisLockRecord.IsRedisError(ex))
         {
@@ -115,6 +149,12 @@ internal sealed class RedisLockGate(HybridCoordinationOptions options, Coordinat
         {
             try
             {
+                if (h.Shape.Kind != LockKind.Mutex)
+                {
+                    await RedisPermitRecord.AssertAsync(db, options.RedisPrefix, h, options.RedisLease).ConfigureAwait(false);
+                    continue;
+                }
+
                 await RedisLockRecord.ReassertScript.EvaluateAsync(db, new
                 {
                     record = RedisLockRecord.RecordKey(options.RedisPrefix, h.Key),
@@ -132,7 +172,10 @@ internal sealed class RedisLockGate(HybridCoordinationOptions options, Coordinat
         }
     }
 
-    /// <summary>Calls <paramref name="wake"/> when a release of <paramref name="key"/> is published; dispose to stop.</summary>
+    /// <summary>
+    /// Calls <paramref name="wake"/> when a release of <paramref name="key"/> is published (for semaphores and
+    /// reader-writer locks, the shape's <see cref="LockShape.LocalKey"/>); dispose to stop.
+    /// </summary>
     public IDisposable Listen(IConnectionMultiplexer redis, string key, Action wake)
     {
         var registration = Bell.Listen(key, wake);

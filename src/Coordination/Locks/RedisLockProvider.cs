@@ -18,7 +18,8 @@ namespace Coordination.Locks;
 /// the holder's lease would run out (a crashed holder never rings), never on a fixed poll interval. The watchdog
 /// extends the lease every lease/3 while the record is still ours; if it is not, the lock is lost. Weaker than
 /// ZooKeeper: a Redis failover or a holder paused longer than the lease can let two holders overlap, and
-/// waiters are not served in FIFO order.
+/// waiters are not served in FIFO order. Semaphores and reader-writer locks use the counting script of
+/// <see cref="RedisPermitRecord"/> in the same loop (a waiting writer does not hold readers back here).
 /// </remarks>
 internal sealed class RedisLockProvider : QueuedLockProvider
 {
@@ -42,11 +43,11 @@ internal sealed class RedisLockProvider : QueuedLockProvider
         _isFallback = isFallback;
     }
 
-    protected override ValueTask<LockHandle?> AcquireRemoteAsync(string key, TimeSpan? remaining, CancellationToken cancellationToken) =>
-        AcquireDirectAsync(key, remaining, cancellationToken);
+    protected override ValueTask<LockHandle?> AcquireRemoteAsync(string key, LockShape shape, TimeSpan? remaining, CancellationToken cancellationToken) =>
+        AcquireDirectAsync(key, shape, remaining, cancellationToken);
 
     /// <summary>Acquires without the local queue (the hybrid provider already holds its own).</summary>
-    internal async ValueTask<LockHandle?> AcquireDirectAsync(string key, TimeSpan? remaining, CancellationToken ct)
+    internal async ValueTask<LockHandle?> AcquireDirectAsync(string key, LockShape shape, TimeSpan? remaining, CancellationToken ct)
     {
         ThrowIfDisposed();
         IConnectionMultiplexer redis;
@@ -56,7 +57,7 @@ internal sealed class RedisLockProvider : QueuedLockProvider
         }
         catch (Exception ex) when (ex is TimeoutException || RedisLockRecord.IsRedisError(ex))
         {
-            throw Unavailable(key, ex);
+            throw Unavailable(key, shape, ex);
         }
 
         var db = redis.GetDatabase();
@@ -75,7 +76,7 @@ internal sealed class RedisLockProvider : QueuedLockProvider
             {
                 // Listen before trying so a release between the try and the wait is not missed.
                 wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                listen = _bell.Listen(key, () => wake.TrySetResult());
+                listen = _bell.Listen(shape.LocalKey(key), () => wake.TrySetResult());
                 try
                 {
                     await _bell.EnsureSubscribedAsync(redis).ConfigureAwait(false);
@@ -83,7 +84,7 @@ internal sealed class RedisLockProvider : QueuedLockProvider
                 catch (Exception ex) when (RedisLockRecord.IsRedisError(ex))
                 {
                     listen.Dispose();
-                    throw Unavailable(key, ex);
+                    throw Unavailable(key, shape, ex);
                 }
             }
 
@@ -92,18 +93,25 @@ internal sealed class RedisLockProvider : QueuedLockProvider
                 long result;
                 try
                 {
-                    var fence = RedisLockRecord.FenceKey(_options.RedisPrefix, key);
-                    var script = new { record, value, lease, fence };
-                    result = (long)await RedisLockRecord.AcquireScript.EvaluateAsync(db, script).ConfigureAwait(false);
-                    if (result == 0)
+                    if (shape.Kind == LockKind.Mutex)
                     {
-                        await SeedFenceAsync(db, key, fence).ConfigureAwait(false);
+                        var fence = RedisLockRecord.FenceKey(_options.RedisPrefix, key);
+                        var script = new { record, value, lease, fence };
                         result = (long)await RedisLockRecord.AcquireScript.EvaluateAsync(db, script).ConfigureAwait(false);
+                        if (result == 0)
+                        {
+                            await SeedFenceAsync(db, key, fence).ConfigureAwait(false);
+                            result = (long)await RedisLockRecord.AcquireScript.EvaluateAsync(db, script).ConfigureAwait(false);
+                        }
+                    }
+                    else
+                    {
+                        result = await RedisPermitRecord.TryAcquireAsync(db, _options.RedisPrefix, key, shape, ownerId, value, _options.RedisLease, counted: true).ConfigureAwait(false);
                     }
                 }
                 catch (Exception ex) when (RedisLockRecord.IsRedisError(ex))
                 {
-                    throw Unavailable(key, ex);
+                    throw Unavailable(key, shape, ex);
                 }
 
                 if (result > 0)
@@ -114,7 +122,7 @@ internal sealed class RedisLockProvider : QueuedLockProvider
                     }
 
                     var mode = _isFallback ? LockMode.Hybrid : LockMode.RedisOnly;
-                    var handle = new LockHandle(key, result, mode, acquiredAt, ownerId, ReleaseAsync) { RedisValue = value };
+                    var handle = new LockHandle(key, result, mode, acquiredAt, ownerId, ReleaseAsync) { RedisValue = value, Shape = shape };
                     Track(handle, renewLease: true);
                     Log.LockAcquired(_logger, key, result, LockMode.RedisOnly);
                     return handle;
@@ -163,7 +171,7 @@ internal sealed class RedisLockProvider : QueuedLockProvider
         await RedisLockRecord.SeedFenceScript.EvaluateAsync(db, new { fence, value }).ConfigureAwait(false);
     }
 
-    private LockUnavailableException Unavailable(string key, Exception ex)
+    private LockUnavailableException Unavailable(string key, LockShape shape, Exception ex)
     {
         CoordinationDiagnostics.Unavailable.Add(1, CoordinationDiagnostics.ModeTag(LockMode.RedisOnly));
         var transient = RedisLockRecord.IsRedisFailure(ex) || ex is TimeoutException;
@@ -174,7 +182,7 @@ internal sealed class RedisLockProvider : QueuedLockProvider
 
         // A refused command (wrong type, cross-slot, script error...) is an answer, not an outage: named as such.
         var what = transient ? "is unavailable" : "refused the request";
-        return new LockUnavailableException($"The lock '{key}' cannot be decided: Redis ({_options.Redis}) {what} ({ex.Message}). No lock was granted.", ex);
+        return new LockUnavailableException($"The {shape.Name} '{key}' cannot be decided: Redis ({_options.Redis}) {what} ({ex.Message}). No lock was granted.", ex);
     }
 
     /// <summary>Redis-only watchdog tick: extend each lease that is still ours; one that is not is lost.</summary>
@@ -190,13 +198,15 @@ internal sealed class RedisLockProvider : QueuedLockProvider
                     throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "No Redis connection.");
                 }
 
-                var ok = (long)await RedisLockRecord.ExtendScript.EvaluateAsync(redis.GetDatabase(), new
-                {
-                    record = RedisLockRecord.RecordKey(_options.RedisPrefix, h.Key),
-                    owner = h.OwnerId,
-                    lease = (long)_options.RedisLease.TotalMilliseconds,
-                }).ConfigureAwait(false);
-                if (ok == 0)
+                var ok = h.Shape.Kind == LockKind.Mutex
+                    ? (long)await RedisLockRecord.ExtendScript.EvaluateAsync(redis.GetDatabase(), new
+                    {
+                        record = RedisLockRecord.RecordKey(_options.RedisPrefix, h.Key),
+                        owner = h.OwnerId,
+                        lease = (long)_options.RedisLease.TotalMilliseconds,
+                    }).ConfigureAwait(false) == 1
+                    : await RedisPermitRecord.ExtendAsync(redis.GetDatabase(), _options.RedisPrefix, h, _options.RedisLease).ConfigureAwait(false);
+                if (!ok)
                 {
                     Log.LockLost(_logger, h.Key, h.FencingToken, "its Redis lease expired or was taken over");
                     h.MarkLost();
@@ -226,7 +236,9 @@ internal sealed class RedisLockProvider : QueuedLockProvider
 
         try
         {
-            await RedisLockRecord.ReleaseAsync(redis.GetDatabase(), _options.RedisPrefix, handle).ConfigureAwait(false);
+            await (handle.Shape.Kind == LockKind.Mutex
+                ? RedisLockRecord.ReleaseAsync(redis.GetDatabase(), _options.RedisPrefix, handle)
+                : RedisPermitRecord.ReleaseAsync(redis.GetDatabase(), _options.RedisPrefix, handle)).ConfigureAwait(false);
             Log.LockReleased(_logger, handle.Key, handle.FencingToken);
         }
         catch (Exception ex) when (RedisLockRecord.IsRedisError(ex))

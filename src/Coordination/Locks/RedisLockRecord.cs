@@ -98,7 +98,7 @@ internal static class RedisLockRecord
 
     public static RedisChannel Channel(string prefix) => RedisChannel.Literal(ChannelName(prefix));
 
-    private static string ChannelName(string prefix) => prefix + "released";
+    public static string ChannelName(string prefix) => prefix + "released";
 
     /// <summary>Deletes the handle's record if it is still its own, then rings the bell for its key.</summary>
     public static Task ReleaseAsync(IDatabase db, string prefix, LockHandle handle, CommandFlags flags = CommandFlags.None) =>

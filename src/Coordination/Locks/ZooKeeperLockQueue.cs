@@ -12,14 +12,17 @@ namespace Coordination.Locks;
 /// deletion. Shared by the hybrid and the ZooKeeper-only modes.
 /// </summary>
 /// <remarks>
-/// Node layout for key K: directory <c>&lt;root&gt;/locks/&lt;encoded K&gt;</c> (a container node, removed by the
-/// server once empty), children <c>&lt;ownerId&gt;-NNNNNNNNNN</c> (ephemeral-sequential; the owner id is 32 hex digits,
-/// new per attempt). The child with the lowest sequence holds the lock; its <c>czxid</c> is the fencing token.
+/// Node layout for key K: directory <c>&lt;root&gt;/&lt;collection&gt;/&lt;encoded K&gt;</c> (a container node, removed by the
+/// server once empty; collection <c>locks</c>, <c>semaphores</c> or <c>rwlocks</c>), children
+/// <c>&lt;ownerId&gt;-[marker]NNNNNNNNNN</c> (ephemeral-sequential; the owner id is 32 hex digits, new per attempt; the
+/// marker names the primitive, see <see cref="LockShape"/>). Who holds is the <see cref="QueueTurnRule"/>'s answer
+/// (the lock: the lowest sequence); a holder's <c>czxid</c> is its fencing token.
 /// <code>
 /// enter:  [session] create own node (new key: multi{create dir, create node}).  ConnectionLoss => once the session
 ///         is back, sync + getChildren and find the node by owner id; else create again.  Giving up => janitor sweep.
-/// turn:   [session] getChildren; lowest => granted.  Else: contended (caller gives its gate back); try-once => leave;
-///         watch the predecessor only (exists + watch) and wait for it, the Redis bell or a session state change.
+/// turn:   [session] getChildren; the rule grants => granted.  Else: contended (caller gives its gate back); try-once
+///         => leave; watch the predecessors the rule names (exists + watch; the lock: the predecessor only) and wait
+///         for one to go, the Redis bell or a session state change.
 /// leave:  delete own node (release waits ReleaseWait at most; the janitor finishes what is not answered).
 /// [session]: a blip is waited out; once no server answered for ZooKeeperUnavailableAfter => TimeoutException.
 /// </code>
@@ -35,8 +38,12 @@ internal sealed class ZooKeeperLockQueue(HybridCoordinationOptions options, ILog
     /// <summary>Finishes deletes and sweeps whose outcome a caller did not wait for.</summary>
     public LockNodeJanitor Janitor { get; } = new(logger);
 
-    /// <summary>The queue directory of <paramref name="key"/>.</summary>
+    /// <summary>The queue directory of the lock <paramref name="key"/>.</summary>
     public string DirectoryOf(string key) => _locksRoot + "/" + Keys.LockKey.ToNodeName(key);
+
+    /// <summary>The queue directory of <paramref name="key"/> for <paramref name="shape"/> (each primitive has its own collection).</summary>
+    public string DirectoryOf(string key, LockShape shape) =>
+        shape.Kind == LockKind.Mutex ? DirectoryOf(key) : options.UnderRoot(shape.Collection) + "/" + Keys.LockKey.ToNodeName(key);
 
     /// <summary>
     /// Returns once <paramref name="zk"/> is connected. A blip (a leader failover) is waited out; once no server has
@@ -76,11 +83,11 @@ internal sealed class ZooKeeperLockQueue(HybridCoordinationOptions options, ILog
     /// orphan never stays at the head of the queue for the rest of the session. <paramref name="data"/> is the node's
     /// content (empty for locks; an election candidate's description for elections).
     /// </summary>
-    public async Task<ZooKeeperCreateResult> EnterAsync(ZooKeeperClient zk, string dir, string ownerId, CancellationToken ct, ReadOnlyMemory<byte> data = default)
+    public async Task<ZooKeeperCreateResult> EnterAsync(ZooKeeperClient zk, string dir, string ownerId, CancellationToken ct, string marker = "", ReadOnlyMemory<byte> data = default)
     {
         try
         {
-            return await CreateOrFindOwnNodeAsync(zk, dir, ownerId, data, ct).ConfigureAwait(false);
+            return await CreateOrFindOwnNodeAsync(zk, dir, ownerId, marker, data, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not NoAuthException)
         {
@@ -89,9 +96,9 @@ internal sealed class ZooKeeperLockQueue(HybridCoordinationOptions options, ILog
         }
     }
 
-    private async Task<ZooKeeperCreateResult> CreateOrFindOwnNodeAsync(ZooKeeperClient zk, string dir, string ownerId, ReadOnlyMemory<byte> data, CancellationToken ct)
+    private async Task<ZooKeeperCreateResult> CreateOrFindOwnNodeAsync(ZooKeeperClient zk, string dir, string ownerId, string marker, ReadOnlyMemory<byte> data, CancellationToken ct)
     {
-        var prefix = dir + "/" + ownerId + "-";
+        var prefix = dir + "/" + ownerId + "-" + marker;
         for (var attempt = 0; ; attempt++)
         {
             try
@@ -171,15 +178,16 @@ internal sealed class ZooKeeperLockQueue(HybridCoordinationOptions options, ILog
     }
 
     /// <summary>
-    /// Waits until <paramref name="node"/> is the lowest in its queue. Returns <c>Granted</c> false when the caller
+    /// Waits until <paramref name="rule"/> (default: the lock's, lowest node) grants <paramref name="node"/>. Returns <c>Granted</c> false when the caller
     /// tries once or its <paramref name="remaining"/> time runs out (the node is then left to the caller to delete),
     /// and the timestamp the wait began (0 when it never waited). Calls <paramref name="onContended"/> once the queue
     /// is found taken, and <paramref name="listen"/> to add another wake-up source (the Redis bell) while parked.
     /// </summary>
     /// <exception cref="ZooKeeperException">The session ended or the node vanished.</exception>
     /// <exception cref="TimeoutException">ZooKeeper is gone (see <see cref="AwaitSessionAsync"/>).</exception>
-    public async Task<(bool Granted, long WaitedFrom)> WaitForTurnAsync(ZooKeeperClient zk, string key, ZooKeeperCreateResult node, string ownerId, TimeSpan? remaining, Func<Task> onContended, Func<Action, IDisposable?> listen, CancellationToken ct)
+    public async Task<(bool Granted, long WaitedFrom)> WaitForTurnAsync(ZooKeeperClient zk, string key, ZooKeeperCreateResult node, string ownerId, TimeSpan? remaining, Func<Task> onContended, Func<Action, IDisposable?> listen, CancellationToken ct, QueueTurnRule? rule = null)
     {
+        rule ??= QueueTurnRule.For(LockShape.Mutex);
         var dir = ZooKeeperPath.GetParent(node.Path);
         var ownName = ZooKeeperPath.GetName(node.Path);
         var deadline = Deadline.After(remaining);
@@ -204,7 +212,8 @@ internal sealed class ZooKeeperLockQueue(HybridCoordinationOptions options, ILog
                 throw new SessionExpiredException(node.Path, $"The lock node '{node.Path}' of '{key}' vanished while waiting (session expired or node deleted).");
             }
 
-            if (index == 0)
+            var decision = rule.Decide(key, ordered, index);
+            if (decision.IsGranted)
             {
                 return (true, waitedFrom);
             }
@@ -226,17 +235,19 @@ internal sealed class ZooKeeperLockQueue(HybridCoordinationOptions options, ILog
             zk.StateChanged += OnState;
             try
             {
-                ZooKeeperStat? stat;
+                ZooKeeperStat?[] stats;
                 try
                 {
-                    stat = await zk.ExistsAsync(dir + "/" + ordered[index - 1], _ => wake.TrySetResult(), ct).ConfigureAwait(false);
+                    // Every watched node is armed before deciding to sleep (see QueueTurnRule: while all exist, the
+                    // waiter cannot be granted); the calls are pipelined on the session.
+                    stats = await Task.WhenAll(decision.Watch.Select(w => zk.ExistsAsync(dir + "/" + w, _ => wake.TrySetResult(), ct))).ConfigureAwait(false);
                 }
                 catch (ConnectionLossException)
                 {
                     continue;
                 }
 
-                if (stat is null)
+                if (stats.Any(s => s is null))
                 {
                     continue;
                 }

@@ -44,6 +44,12 @@ public abstract class DistributedLockMetadataAttribute : Attribute, IDistributed
     /// <inheritdoc />
     public abstract bool IsSingleton { get; }
 
+    /// <inheritdoc />
+    public int MaxConcurrency { get; set; } = 1;
+
+    /// <inheritdoc />
+    public LockAccess Access { get; set; }
+
     TimeSpan? IDistributedLockMetadata.RescheduleDelay =>
         RescheduleDelay is null ? null
         : TimeSpan.TryParse(RescheduleDelay, CultureInfo.InvariantCulture, out var delay) && delay > TimeSpan.Zero ? delay

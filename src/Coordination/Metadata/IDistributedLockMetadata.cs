@@ -33,4 +33,14 @@ public interface IDistributedLockMetadata
     /// default and a recurring occurrence that another server already ran is skipped.
     /// </summary>
     bool IsSingleton { get; }
+
+    /// <summary>
+    /// How many runs per expanded key may proceed at once across processes: 1 (the default) is the lock, N a
+    /// distributed semaphore of N permits ("at most 3 report rebuilds at a time"). Every declaration of one key must
+    /// use the same count.
+    /// </summary>
+    int MaxConcurrency => 1;
+
+    /// <summary>Exclusive (the default: the lock or semaphore), or the read or write side of a reader-writer lock on the key.</summary>
+    LockAccess Access => LockAccess.Exclusive;
 }

@@ -40,11 +40,19 @@ internal sealed class TestApp : IAsyncDisposable
         Type[]? controllers = null,
         bool useLocks = true,
         Gates? gates = null,
-        bool locksBeforeRouting = false)
+        bool locksBeforeRouting = false,
+        Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
-        builder.Services.AddSingleton(provider ?? TestLockBackend.CreateProvider());
+        var locks = provider ?? TestLockBackend.CreateProvider();
+        builder.Services.AddSingleton(locks);
+        if (locks is IDistributedSemaphoreProvider semaphores)
+        {
+            builder.Services.AddSingleton(semaphores);
+        }
+
+        services?.Invoke(builder.Services);
         builder.Services.AddSingleton(gates ?? new Gates());
         builder.Services.AddDistributedLockEndpoints(options);
         if (controllers is not null)

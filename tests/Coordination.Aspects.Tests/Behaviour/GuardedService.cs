@@ -54,6 +54,12 @@ public sealed class Probe
 /// <summary>A service whose methods are guarded by the generated [Singleton] interceptors of this test project.</summary>
 public class GuardedService
 {
+    [Singleton("permits:{name}", MaxConcurrency = 2)]
+    public async Task TwoAtATimeAsync(string name, Probe probe) => await probe.StepAsync();
+
+    [Singleton("settings:{name}", Access = LockAccess.Read)]
+    public async Task ReadSettingsAsync(string name, Probe probe) => await probe.StepAsync();
+
     [Singleton("shape:{name}")]
     public async Task TaskAsync(string name, Probe probe) => await probe.StepAsync();
 

@@ -210,7 +210,18 @@ public sealed class SingletonGeneratorTests
     [InlineData("Timeout = \"soon\"", "Timeout = \"soon\"")]
     [InlineData("Timeout = \"-00:00:01\"", "Timeout = \"-00:00:01\"")]
     [InlineData("Timeout = \"-1\"", "Timeout = \"-1\"")]
-    public async Task InvalidTimeout_ReportsCSG003AtTheArgument(string arguments, string spanned)
+    public async Task InvalidTimeout_ReportsCSG003AtTheArgument(string arguments, string spanned) =>
+        await AssertOptionDiagnosticAsync(arguments, "CSG003", spanned);
+
+    [Theory]
+    [InlineData("MaxConcurrency = 0", "MaxConcurrency = 0")]
+    [InlineData("MaxConcurrency = 3, Access = LockAccess.Write", "MaxConcurrency = 3")]
+    [InlineData("Access = (LockAccess)7", "Access = (LockAccess)7")]
+    public async Task InvalidPermitsOrAccess_ReportsCSG010AtTheArgument(string arguments, string spanned) =>
+        await AssertOptionDiagnosticAsync(arguments, "CSG010", spanned);
+
+    /// <summary>One [Singleton("jobs", arguments)] method: exactly one diagnostic <paramref name="id"/>, spanning <paramref name="spanned"/>.</summary>
+    private static async Task AssertOptionDiagnosticAsync(string arguments, string id, string spanned)
     {
         var result = await RunAsync($$"""
             namespace App;
@@ -222,7 +233,7 @@ public sealed class SingletonGeneratorTests
             """);
 
         var error = Assert.Single(result.AnalyzerDiagnostics);
-        Assert.Equal("CSG003", error.Id);
+        Assert.Equal(id, error.Id);
         Assert.Equal(spanned, Result.Spanned(error));
     }
 

@@ -8,32 +8,9 @@ using Coordination.ZooKeeper;
 namespace Coordination.Tests.Locks;
 
 /// <summary>Behaviour specific to the hybrid protocol (DESIGN.md section 2), on the real servers.</summary>
-public sealed class HybridBehaviourTests : IAsyncLifetime
+public sealed class HybridBehaviourTests : LockNodeTests
 {
-    private readonly List<LockNode> _nodes = [];
-    private readonly string _prefix = "t" + TestNamespace.NewId() + ":";
-    private readonly string _root = "/t" + TestNamespace.NewId();
-
-    private LockNode NewNode(LockMode mode = LockMode.Hybrid, Action<HybridCoordinationOptions>? configure = null)
-    {
-        var n = new LockNode(mode, _prefix, _root, configure);
-        _nodes.Add(n);
-        return n;
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        foreach (var n in _nodes)
-        {
-            await n.DisposeAsync();
-        }
-    }
-
-    private string Dir(string key) => _root + "/locks/" + LockKey.ToNodeName(key);
-
-    private static string Key() => "k-" + TestNamespace.NewId();
+    private string Dir(string key) => Root + "/locks/" + LockKey.ToNodeName(key);
 
     [Fact]
     public async Task TryOnce_OnAHeldKey_FailsWithoutAnyZooKeeperTraffic()
@@ -41,9 +18,9 @@ public sealed class HybridBehaviourTests : IAsyncLifetime
         var holder = NewNode();
         var key = Key();
         await using var h = await holder.Locks.AcquireAsync(key);
-        var record = await TestEnv.RedisDb.StringGetAsync(RedisLockRecord.RecordKey(_prefix, key));
+        var record = await TestEnv.RedisDb.StringGetAsync(RedisLockRecord.RecordKey(Prefix, key));
         Assert.StartsWith(((IDistributedLockHandle)h).Key.Length > 0 ? "" : "x", record.ToString());
-        await Poll.UntilAsync(async () => (await TestEnv.RedisDb.StringGetAsync(RedisLockRecord.RecordKey(_prefix, key))).ToString().Contains($"\"token\":{h.FencingToken}", StringComparison.Ordinal), "record carries the fencing token");
+        await Poll.UntilAsync(async () => (await TestEnv.RedisDb.StringGetAsync(RedisLockRecord.RecordKey(Prefix, key))).ToString().Contains($"\"token\":{h.FencingToken}", StringComparison.Ordinal), "record carries the fencing token");
 
         var other = NewNode();
         await other.Connections.GetRedisAsync();
@@ -83,18 +60,7 @@ public sealed class HybridBehaviourTests : IAsyncLifetime
             await Poll.UntilAsync(async () => (await zk.GetChildrenAsync(Dir(key))).Children.Count == expected, $"waiter {i} queued");
         }
 
-        // A waiter shows up in the queue before it has set its watch: let every waiter finish parking first.
-        long[] Sent() => nodes.Select(n => n.Connections.GetZooKeeper().RequestsSent).ToArray();
-        await Poll.UntilAsync(async () =>
-        {
-            var first = Sent();
-            await Task.Delay(200);
-            return first.SequenceEqual(Sent());
-        }, "every waiter parked");
-        var before = Sent();
-        await Task.Delay(1500); // waiting costs no requests: nobody polls
-        var after = nodes.Select(n => n.Connections.GetZooKeeper().RequestsSent).ToArray();
-        Assert.Equal(before, after);
+        await AssertParkedWaitersSendNothingAsync(nodes);
 
         await h.DisposeAsync();
         await Task.WhenAll(waiters);
@@ -230,11 +196,7 @@ public sealed class HybridBehaviourTests : IAsyncLifetime
     public async Task ZooKeeperUnreachable_FailsClosed_UnlessTheUnsafeFallbackIsOn()
     {
         var deadPort = TestEnv.FreePort();
-        var closed = NewNode(configure: o =>
-        {
-            o.ZooKeeper = $"127.0.0.1:{deadPort}";
-            o.ConnectTimeout = TimeSpan.FromMilliseconds(300);
-        });
+        var closed = NewNodeWithoutZooKeeper(deadPort);
         var key = Key();
         var sw = Stopwatch.StartNew();
         var ex = await Assert.ThrowsAsync<LockUnavailableException>(async () => await closed.Locks.TryAcquireAsync(key));
@@ -242,17 +204,12 @@ public sealed class HybridBehaviourTests : IAsyncLifetime
         Assert.Equal(CoordinationHealthMode.Unavailable, closed.Status.Mode);
         await Assert.ThrowsAsync<LockUnavailableException>(async () => await closed.Locks.AcquireAsync(key, TimeSpan.FromSeconds(1)));
         // The reservation taken at the gate was given back.
-        Assert.False(await TestEnv.RedisDb.KeyExistsAsync(RedisLockRecord.RecordKey(_prefix, key)));
+        Assert.False(await TestEnv.RedisDb.KeyExistsAsync(RedisLockRecord.RecordKey(Prefix, key)));
 
-        var unsafeNode = NewNode(configure: o =>
-        {
-            o.ZooKeeper = $"127.0.0.1:{deadPort}";
-            o.ConnectTimeout = TimeSpan.FromMilliseconds(300);
-            o.UnsafeAllowRedisOnlyFallback = true;
-        });
+        var unsafeNode = NewNodeWithoutZooKeeper(deadPort, o => o.UnsafeAllowRedisOnlyFallback = true);
         await using var h = await unsafeNode.Locks.TryAcquireAsync(key);
         Assert.NotNull(h);
         Assert.Equal(CoordinationHealthMode.UnsafeRedisOnly, unsafeNode.Status.Mode);
-        Assert.True(await TestEnv.RedisDb.KeyExistsAsync(RedisLockRecord.RecordKey(_prefix, key)));
+        Assert.True(await TestEnv.RedisDb.KeyExistsAsync(RedisLockRecord.RecordKey(Prefix, key)));
     }
 }

@@ -5,7 +5,7 @@ using Coordination.Testing;
 namespace Coordination.Tests.Locks;
 
 /// <summary>One suite, every mode (the way madelson/DistributedLock tests every backend).</summary>
-public abstract class LockConformanceTests : IAsyncLifetime
+public abstract partial class LockConformanceTests : IAsyncLifetime
 {
     private readonly List<LockNode> _nodes = [];
 
@@ -22,6 +22,9 @@ public abstract class LockConformanceTests : IAsyncLifetime
 
     /// <summary>A connection to <see cref="Redis"/> for checks on the records.</summary>
     protected virtual StackExchange.Redis.IDatabase RedisDb => TestEnv.RedisDb;
+
+    /// <summary>Waiters are served in arrival order across processes (not in Redis-only mode).</summary>
+    protected virtual bool Fifo => true;
 
     protected LockNode NewNode(Action<HybridCoordinationOptions>? configure = null)
     {
@@ -208,6 +211,8 @@ public sealed class InProcessLockTests : LockConformanceTests
 public class RedisOnlyLockTests : LockConformanceTests
 {
     protected override LockMode Mode => LockMode.RedisOnly;
+
+    protected override bool Fifo => false;
 
     protected override async Task AssertNothingLeftAsync(string key, params LockNode[] nodes)
     {

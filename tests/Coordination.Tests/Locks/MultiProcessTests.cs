@@ -29,16 +29,26 @@ public sealed class MultiProcessTests
         return Process.Start(psi) ?? throw new InvalidOperationException("worker did not start");
     }
 
-    /// <summary>Waits for each hammer worker and checks it exited cleanly with no fencing violation.</summary>
-    internal static async Task AssertHammerWorkersDoneAsync(IEnumerable<Process> workers)
+    /// <summary>Waits for each hammer worker and checks it exited cleanly with no fencing violation; kills the rest on failure.</summary>
+    internal static async Task AssertHammerWorkersDoneAsync(IReadOnlyList<Process> workers)
     {
-        foreach (var w in workers)
+        try
         {
-            var output = w.StandardOutput.ReadToEndAsync();
-            var error = w.StandardError.ReadToEndAsync();
-            await w.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
-            Assert.True(w.ExitCode == 0, $"worker failed: {await output} {await error}");
-            Assert.Equal("DONE 0", (await output).Trim());
+            foreach (var w in workers)
+            {
+                var output = w.StandardOutput.ReadToEndAsync();
+                var error = w.StandardError.ReadToEndAsync();
+                await w.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
+                Assert.True(w.ExitCode == 0, $"worker failed: {await output} {await error}");
+                Assert.Equal("DONE 0", (await output).Trim());
+            }
+        }
+        finally
+        {
+            foreach (var w in workers.Where(w => !w.HasExited))
+            {
+                w.Kill(true);
+            }
         }
     }
 
@@ -68,6 +78,23 @@ public sealed class MultiProcessTests
                 w.Kill(true);
             }
         }
+    }
+
+    [Theory]
+    [InlineData(LockMode.Hybrid)]
+    [InlineData(LockMode.ZooKeeperOnly)]
+    [InlineData(LockMode.RedisOnly)]
+    public async Task ThreeProcesses_HammeringASemaphoreOfThree_NeverHoldMoreThanThree_AndReachThree(LockMode mode)
+    {
+        var prefix = "t" + TestNamespace.NewId() + ":";
+        var root = "/t" + TestNamespace.NewId();
+        const int Tasks = 4, Iterations = 10, Processes = 3, Permits = 3;
+        var workers = Enumerable.Range(0, Processes)
+            .Select(_ => StartWorker("semhammer", mode.ToString(), TestEnv.Redis, TestEnv.ZooKeeper, prefix, root, "hot-semaphore", Tasks.ToString(System.Globalization.CultureInfo.InvariantCulture), Iterations.ToString(System.Globalization.CultureInfo.InvariantCulture), Permits.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            .ToList();
+        await AssertHammerWorkersDoneAsync(workers);
+        Assert.Equal(Permits, (long)await TestEnv.RedisDb.StringGetAsync(prefix + "max"));
+        Assert.Equal(Tasks * Iterations * Processes, await TestEnv.RedisDb.SetLengthAsync(prefix + "tokens"));
     }
 
     [Fact]
