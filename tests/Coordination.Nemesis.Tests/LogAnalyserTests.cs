@@ -102,15 +102,48 @@ public sealed class LogAnalyserTests
     }
 
     [Fact]
-    public void Analyse_WhenAResumedHolderIsNeverSignalledLost_ReportsAViolation()
+    public void Analyse_WhenAResumedHolderIsNeverSignalledLost_AndHoldsPastTheBound_ReportsAViolation()
     {
         var report = new SyntheticLog()
             .Add(100, "w1.0", "granted", ("token", 10))
             .Add(110, NemesisEvent.Orchestrator, "sigstop", ("worker", "w1"), ("pid", 1))
             .Hold("w2.0", 11, 4500, 4510)
             .Add(6000, NemesisEvent.Orchestrator, "sigcont", ("worker", "w1"), ("pid", 1))
-            .Add(6100, "w1.0", "release-start", ("token", 10))
+            .Add(7500, "w1.0", "release-start", ("token", 10))
             .Referee(1)
+            .Analyse();
+
+        Assert.Contains(report.Violations, v => v.Contains("paused holder not signalled lost", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Analyse_WhenAResumedHolderReleasesBeforeItIsTold_AndTheFenceRefusedItsWrite_ReportsOnlyAPausedOverlap()
+    {
+        var report = new SyntheticLog()
+            .Add(100, "w1.0", "granted", ("token", 10))
+            .Add(110, NemesisEvent.Orchestrator, "sigstop", ("worker", "w1"), ("pid", 1))
+            .Hold("w2.0", 11, 4500, 4510)
+            .Add(6000, NemesisEvent.Orchestrator, "sigcont", ("worker", "w1"), ("pid", 1))
+            .Add(6010, "w1.0", "fenced", ("token", 10), ("seq", 1), ("result", "rejected"))
+            .Add(6020, "w1.0", "release-start", ("token", 10))
+            .Referee(1)
+            .Analyse();
+
+        Assert.Empty(report.Violations);
+        Assert.Single(report.PausedOverlaps);
+    }
+
+    [Fact]
+    public void Analyse_WhenAResumedHolderReleasesBeforeItIsTold_ButItsFencedWriteWasAccepted_ReportsAViolation()
+    {
+        var report = new SyntheticLog()
+            .Add(100, "w1.0", "granted", ("token", 10))
+            .Add(110, NemesisEvent.Orchestrator, "sigstop", ("worker", "w1"), ("pid", 1))
+            .Hold("w2.0", 11, 4500, 4510)
+            .Add(6000, NemesisEvent.Orchestrator, "sigcont", ("worker", "w1"), ("pid", 1))
+            .Add(6010, "w1.0", "fenced", ("token", 10), ("seq", 1), ("result", "accepted"))
+            .Add(6020, "w1.0", "release-start", ("token", 10))
+            .Referee(2)
             .Analyse();
 
         Assert.Contains(report.Violations, v => v.Contains("paused holder not signalled lost", StringComparison.Ordinal));

@@ -84,7 +84,8 @@ public sealed class SentinelLockTests(SentinelFixture fixture)
         await using var first = new LockNode(LockMode.RedisOnly, prefix, "/unused", RedisOnly);
         await using var second = new LockNode(LockMode.RedisOnly, prefix, "/unused", RedisOnly);
         var record = RedisLockRecord.RecordKey(prefix, Key);
-        await second.Connections.GetRedisAsync(); // connected while the master lives, as a running instance would be
+        await first.Connections.GetRedisAsync(); // both connected while the master lives, as running instances would be
+        await second.Connections.GetRedisAsync();
         await replicaServer.ExecuteAsync("CLIENT", "PAUSE", "30000", "WRITE");
         try
         {
