@@ -104,14 +104,10 @@ public sealed partial class ZooKeeperClient
             while (true)
             {
                 Connection? conn;
-                Task wait;
-                ZooKeeperState state;
                 lock (_stateGate)
                 {
                     ThrowIfTerminal(path);
-                    state = _state;
-                    conn = state == ZooKeeperState.Connected ? _connection : null;
-                    wait = _connected.Task;
+                    conn = _state == ZooKeeperState.Connected ? _connection : null;
                 }
 
                 if (conn is not null && conn.TrySend(request, NextXid()))
@@ -119,33 +115,23 @@ public sealed partial class ZooKeeperClient
                     break;
                 }
 
-                var left = deadline.Remaining;
-                if (state == ZooKeeperState.Suspended && _options.UnavailableAfter is { } unavailable)
-                {
-                    if (IsUnavailable(unavailable))
-                    {
-                        throw new ConnectionLossException(path, $"No ZooKeeper server of '{_connectionString}' has answered for {Stopwatch.GetElapsedTime(LastHeardFromServer).TotalSeconds:0.0} s (UnavailableAfter {unavailable}); {op} on '{path}' was not sent.");
-                    }
-
-                    // Re-check when the silence reaches the bound or an attempt to reconnect fails.
-                    var gone = unavailable - Stopwatch.GetElapsedTime(LastHeardFromServer);
-                    gone = gone < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50) : gone;
-                    left = gone < left ? gone : left;
-                    wait = Task.WhenAny(wait, Volatile.Read(ref _attemptFailed).Task);
-                }
-
-                if (left <= TimeSpan.Zero)
+                if (deadline.HasPassed)
                 {
                     throw new ConnectionLossException(path, $"No ZooKeeper server of '{_connectionString}' could be reached within {_options.OperationTimeout} for {op} on '{path}'.");
                 }
 
+                // The session's own wait: a blip is waited out, servers known gone (UnavailableAfter) fail at once.
                 try
                 {
-                    await wait.WaitAsync(left, cancellationToken).ConfigureAwait(false);
+                    await WaitForSessionCoreAsync(_options.UnavailableAfter, deadline.Remaining, cancellationToken).ConfigureAwait(false);
                 }
                 catch (TimeoutException)
                 {
                     // loop: the deadline check reports ConnectionLoss
+                }
+                catch (ConnectionLossException ex)
+                {
+                    throw new ConnectionLossException(path, $"{ex.Message} UnavailableAfter {_options.UnavailableAfter}: {op} on '{path}' was not sent.", ex);
                 }
                 catch (ZooKeeperException)
                 {
