@@ -130,7 +130,7 @@ internal sealed class LeaderElection : ILeaderElection, IAsyncDisposable
                     return _term!.Leadership.Token;
                 }
 
-                elected = _elected.Task;
+                elected = PendingElected().Task;
             }
 
             var token = await elected.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -182,7 +182,15 @@ internal sealed class LeaderElection : ILeaderElection, IAsyncDisposable
 
     public Task ResignAsync(CancellationToken cancellationToken = default)
     {
-        _term?.GiveUp("resigned");
+        if (_term is { } term)
+        {
+            // Fired here, not later by the candidacy loop: when this returns the term is over for the caller
+            // (IsLeader false, token cancelled, WaitForLeadershipAsync waits for a new term), while the node still
+            // exists until the loop deletes it, so no successor starts before the token fired.
+            term.GiveUp("resigned");
+            term.Fire();
+        }
+
         return Task.CompletedTask;
     }
 
@@ -320,13 +328,13 @@ internal sealed class LeaderElection : ILeaderElection, IAsyncDisposable
             NodePath = node.Path,
             Session = zk,
         };
-        using var term = new Term(handle);
+        using var term = new Term(handle, OnTermFired);
         TaskCompletionSource<CancellationToken> elected;
         lock (_gate)
         {
             _term = term;
             _state = LeaderElectionState.Leader;
-            elected = _elected;
+            elected = PendingElected();
         }
 
         _loss.WatchOwnNode(zk, handle);
@@ -346,13 +354,6 @@ internal sealed class LeaderElection : ILeaderElection, IAsyncDisposable
         using (ct.Register(static t => ((Term)t!).GiveUp("the election stopped"), term))
         {
             reason = await term.Ended.ConfigureAwait(false);
-        }
-
-        lock (_gate)
-        {
-            _term = null;
-            _state = LeaderElectionState.Follower;
-            _elected = NewElected();
         }
 
         // The token fires before the node goes, so no successor can start while this term's work still sees it unfired.
@@ -375,6 +376,38 @@ internal sealed class LeaderElection : ILeaderElection, IAsyncDisposable
         }
 
         await handle.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs as a term's token fires (lost, resigned, stopped): from then on this instance is a follower and
+    /// <see cref="WaitForLeadershipAsync"/> waits for the next term instead of returning the one that ended.
+    /// </summary>
+    private void OnTermFired(Term term)
+    {
+        lock (_gate)
+        {
+            if (ReferenceEquals(_term, term))
+            {
+                _term = null;
+                _state = LeaderElectionState.Follower;
+                _ = PendingElected();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The completion the next term will set, under <see cref="_gate"/>. A completion that carries an ended term's
+    /// token is replaced here, by whoever sees it first: a user's callback on the leadership token runs before
+    /// <see cref="OnTermFired"/> (callbacks run newest first) and may already wait for the next term.
+    /// </summary>
+    private TaskCompletionSource<CancellationToken> PendingElected()
+    {
+        if (_elected.Task.IsCompleted && _elected.Task.Result.IsCancellationRequested)
+        {
+            _elected = NewElected();
+        }
+
+        return _elected;
     }
 
     private IReadOnlyList<string> Endpoints() => _options.Endpoints.Count > 0 ? [.. _options.Endpoints] : _serverAddresses() ?? [];
@@ -447,12 +480,15 @@ internal sealed class LeaderElection : ILeaderElection, IAsyncDisposable
     {
         private readonly TaskCompletionSource<string> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly CancellationTokenRegistration _lost;
+        private readonly CancellationTokenRegistration _fired;
 
-        public Term(LockHandle handle)
+        public Term(LockHandle handle, Action<Term> onFired)
         {
             Handle = handle;
             Leadership = CancellationTokenSource.CreateLinkedTokenSource(handle.LostToken);
             _lost = handle.LostToken.Register(static t => ((Term)t!)._ended.TrySetResult("leadership lost (ZooKeeper node deleted, session expired or silent past the lost-lock bound)"), this);
+            // Whatever ends the term (lost, resigned, stopped), the election turns follower as the token fires.
+            _fired = Leadership.Token.UnsafeRegister(t => onFired((Term)t!), this);
         }
 
         public LockHandle Handle { get; }
@@ -478,6 +514,10 @@ internal sealed class LeaderElection : ILeaderElection, IAsyncDisposable
         }
 
         // Leadership is not disposed: a caller may still read its (cancelled) token after the term.
-        public void Dispose() => _lost.Dispose();
+        public void Dispose()
+        {
+            _lost.Dispose();
+            _fired.Dispose();
+        }
     }
 }

@@ -98,6 +98,30 @@ public sealed class LeaderElectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Resign_EndsTheTermForTheCaller_BeforeItReturns()
+    {
+        // The loop a scheduler writes: lead, work, resign, wait for the next term. It must not get the old term back.
+        var a = await CandidateAsync("a");
+        var first = await a.Election("scheduler").WaitForLeadershipAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var firstToken = a.Election("scheduler").FencingToken;
+        var b = await CandidateAsync("b");
+        await UntilFollowerAsync(b);
+
+        await a.Election("scheduler").ResignAsync();
+
+        Assert.True(first.IsCancellationRequested, "the resigned term's token fired before ResignAsync returned");
+        Assert.False(a.Election("scheduler").IsLeader);
+        Assert.Equal(0, a.Election("scheduler").FencingToken);
+        var next = a.Election("scheduler").WaitForLeadershipAsync();
+        Assert.False(next.IsCompleted, "WaitForLeadershipAsync returned at once after a resign: it handed back the term that ended");
+        await UntilLeaderAsync(b);
+        await b.Election("scheduler").ResignAsync();
+        var second = await next.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(second.IsCancellationRequested);
+        Assert.True(a.Election("scheduler").FencingToken > firstToken);
+    }
+
+    [Fact]
     public async Task SeveralElections_AreIndependent_AndAllResolveAsEnumerable()
     {
         var a = await CandidateAsync("a", b => b.AddLeaderElection("scheduler", o => o.InstanceId = "a").AddLeaderElection("relay", o => o.InstanceId = "a"));
@@ -149,8 +173,12 @@ public sealed class LeaderElectionTests : IAsyncLifetime
         await UntilLeaderAsync(b);
         Assert.True(token.IsCancellationRequested);
         await UntilFollowerAsync(a);
-        Assert.NotSame(expired, a.Connections.ZooKeeperIfCreated);
-        Assert.Equal(ZooKeeperState.Connected, a.Connections.ZooKeeperIfCreated!.State);
+        // Standing again needs the replacement session: the old leader is back in the queue on it.
+        await Poll.UntilAsync(
+            async () => a.Connections.ZooKeeperIfCreated is { State: ZooKeeperState.Connected } zk && !ReferenceEquals(zk, expired)
+                && (await zk.GetChildrenAsync(((LeaderElection)a.Election("scheduler")).Directory, null)).Children.Count == 2,
+            "the old leader stands again on a replacement session");
+        Assert.Equal(LeaderElectionState.Follower, a.Election("scheduler").State);
     }
 
     [Fact]
