@@ -98,7 +98,7 @@ public sealed class LogAnalyserTests
 
         Assert.Empty(report.Violations);
         var paused = Assert.Single(report.PausedOverlaps);
-        Assert.Contains("2 grants went to others; lost signal 80 ms after SIGCONT; its fenced write: rejected", paused, StringComparison.Ordinal);
+        Assert.Contains("2 grants went to others; lost signal 80 ms after SIGCONT, the task ran again 90 ms after SIGCONT; its fenced write after the freeze: rejected", paused, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -109,11 +109,49 @@ public sealed class LogAnalyserTests
             .Add(110, NemesisEvent.Orchestrator, "sigstop", ("worker", "w1"), ("pid", 1))
             .Hold("w2.0", 11, 4500, 4510)
             .Add(6000, NemesisEvent.Orchestrator, "sigcont", ("worker", "w1"), ("pid", 1))
+            .Add(6010, "w1.0", "rmw", ("token", 10), ("t0", 6005), ("read", 3)) // running, acting on the lock
             .Add(7500, "w1.0", "release-start", ("token", 10))
             .Referee(1)
             .Analyse();
 
         Assert.Contains(report.Violations, v => v.Contains("paused holder not signalled lost", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Analyse_WhenAResumedTaskIsScheduledLate_ItsBoundStartsWhenItRunsAgain()
+    {
+        // Every timer of the freeze falls due at SIGCONT; this task's continuation ran a second later, was told at once.
+        var report = new SyntheticLog()
+            .Add(100, "w1.0", "granted", ("token", 10))
+            .Add(110, NemesisEvent.Orchestrator, "sigstop", ("worker", "w1"), ("pid", 1))
+            .Hold("w2.0", 11, 4500, 4510)
+            .Add(6000, NemesisEvent.Orchestrator, "sigcont", ("worker", "w1"), ("pid", 1))
+            .Add(7018, "w1.0", "lost", ("token", 10))
+            .Add(7020, "w1.0", "rmw", ("token", 10), ("t0", 7012), ("read", 3))
+            .Add(7022, "w1.0", "fenced", ("token", 10), ("seq", 1), ("result", "rejected"))
+            .Add(7030, "w1.0", "release-start", ("token", 10))
+            .Referee(1)
+            .Analyse();
+
+        Assert.Empty(report.Violations);
+        Assert.Contains("the task ran again 1012 ms after SIGCONT", Assert.Single(report.PausedOverlaps), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Analyse_AFencedWriteAcceptedBeforeTheFreeze_DoesNotCountAgainstTheResumedHolder()
+    {
+        var report = new SyntheticLog()
+            .Add(100, "w1.sem.0", "granted", ("token", 10), ("mode", "s"), ("max", 1))
+            .Add(105, "w1.sem.0", "fenced", ("token", 10), ("seq", 1), ("result", "accepted"))
+            .Add(110, NemesisEvent.Orchestrator, "sigstop", ("worker", "w1"), ("pid", 1))
+            .Hold("w2.sem.0", 11, 4500, 4510, "s", 1)
+            .Add(6000, NemesisEvent.Orchestrator, "sigcont", ("worker", "w1"), ("pid", 1))
+            .Add(6011, "w1.sem.0", "release-start", ("token", 10))
+            .Referee(2, NemesisPrimitive.Semaphore)
+            .Analyse(primitive: NemesisPrimitive.Semaphore);
+
+        Assert.Empty(report.Violations);
+        Assert.Contains("its fenced write after the freeze: none", Assert.Single(report.PausedOverlaps), StringComparison.Ordinal);
     }
 
     [Fact]

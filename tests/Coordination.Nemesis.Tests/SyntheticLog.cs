@@ -12,8 +12,8 @@ internal sealed class SyntheticLog
     }
 
     /// <summary>A complete hold with a fenced increment that was accepted.</summary>
-    public SyntheticLog Hold(string task, long token, long granted, long releaseStart) =>
-        Add(granted, task, "granted", ("token", token))
+    public SyntheticLog Hold(string task, long token, long granted, long releaseStart, string mode = "x", int max = 1) =>
+        Add(granted, task, "granted", ("token", token), ("mode", mode), ("max", max))
             .Add(granted + 1, task, "fenced-start", ("token", token), ("seq", token))
             .Add(granted + 2, task, "fenced", ("token", token), ("seq", token), ("result", "accepted"))
             .Add(releaseStart, task, "release-start", ("token", token))
@@ -23,9 +23,10 @@ internal sealed class SyntheticLog
         Add(start, NemesisEvent.Orchestrator, "fault-start", ("fault", kind), ("id", id))
             .Add(end, NemesisEvent.Orchestrator, "fault-end", ("fault", kind), ("id", id));
 
-    public SyntheticLog Referee(long count) => Add(_events.Max(e => e.Timestamp) + 1, NemesisEvent.Orchestrator, "referee", ("count", count));
+    public SyntheticLog Referee(long count, string primitive = NemesisPrimitive.Lock) =>
+        Add(_events.Max(e => e.Timestamp) + 1, NemesisEvent.Orchestrator, "referee", ("prim", primitive), ("count", count));
 
     /// <summary>Round-trips every event through its text line, as the real logs do.</summary>
-    public AnalysisReport Analyse(double wedgeBoundSeconds = 15) =>
-        LogAnalyser.Analyse(NemesisEvent.ParseLines(_events.Select(e => e.Format())), TimeSpan.FromSeconds(wedgeBoundSeconds));
+    public AnalysisReport Analyse(double wedgeBoundSeconds = 15, string primitive = NemesisPrimitive.Lock) =>
+        LogAnalyser.Analyse(NemesisEvent.ParseLines(_events.Select(e => e.Format())), TimeSpan.FromSeconds(wedgeBoundSeconds), primitive: primitive);
 }

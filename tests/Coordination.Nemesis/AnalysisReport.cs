@@ -6,6 +6,8 @@ namespace Coordination.Nemesis;
 /// <summary>What <see cref="LogAnalyser"/> found in one run's logs, and how it prints.</summary>
 internal sealed class AnalysisReport
 {
+    /// <summary>The primitive these lines exercised (<see cref="NemesisPrimitive"/>).</summary>
+    public string Primitive { get; init; } = NemesisPrimitive.Lock;
     public required double TicksPerSecond { get; init; }
     public required IReadOnlyList<LockHold> Holds { get; init; }
     /// <summary>Safety violations: each is a reason to fail the run.</summary>
@@ -44,7 +46,7 @@ internal sealed class AnalysisReport
             : $"WRONG(referee={RefereeCount}, accepted={FencedAccepted}, unresolved={FencedUnresolved})";
         var liveness = Wedged == 0 ? "" : " " + string.Join(' ', Faults.Where(f => f.Wedged).GroupBy(f => f.Kind).Select(g => $"wedged-{g.Key}={g.Count()}"));
         return string.Create(CultureInfo.InvariantCulture,
-            $"nemesis: profile={profile} faults={Faults.Count}{(Skipped == 0 ? "" : $" skipped={Skipped}")} grants={Holds.Count} violations={Violations.Count} token-order={(TokenOrderViolations == 0 ? "ok" : TokenOrderViolations + " out of order")} counter={counter} fenced-rejected={FencedRejected} unfenced-lost-updates={UnfencedLostUpdates}/{UnfencedWrites} paused-overlaps={PausedOverlaps.Count} wedged={Wedged}{liveness} {(Passed ? "PASS" : "FAIL")}");
+            $"nemesis: profile={profile} primitive={Primitive} faults={Faults.Count}{(Skipped == 0 ? "" : $" skipped={Skipped}")} grants={Holds.Count} violations={Violations.Count} token-order={(TokenOrderViolations == 0 ? "ok" : TokenOrderViolations + " out of order")} counter={counter} fenced-rejected={FencedRejected} unfenced-lost-updates={UnfencedLostUpdates}/{UnfencedWrites} paused-overlaps={PausedOverlaps.Count} wedged={Wedged}{liveness} {(Passed ? "PASS" : "FAIL")}");
     }
 
     public string Table()
@@ -91,6 +93,24 @@ internal sealed class AnalysisReport
         if (Violations.Count > 20)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"  ... and {Violations.Count - 20} more violations");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Every primitive's table and details, then one summary line each (the lines <c>eng/nemesis.sh</c> shows last).</summary>
+    public static string Print(IReadOnlyList<AnalysisReport> reports, string profile)
+    {
+        var text = new StringBuilder();
+        foreach (var report in reports)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"== {report.Primitive}");
+            text.Append(report.Table()).Append(report.Details());
+        }
+
+        foreach (var report in reports)
+        {
+            text.AppendLine(report.Summary(profile));
         }
 
         return text.ToString();

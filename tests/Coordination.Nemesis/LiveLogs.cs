@@ -6,7 +6,7 @@ namespace Coordination.Nemesis;
 internal sealed class LiveLogs(string directory)
 {
     private readonly Dictionary<string, (long Offset, string Partial)> _files = new(StringComparer.Ordinal);
-    private readonly List<long> _grants = [];
+    private readonly Dictionary<string, long> _lastGrant = new(StringComparer.Ordinal); // primitive -> timestamp
     private readonly Dictionary<string, long> _holding = new(StringComparer.Ordinal); // task -> token
 
     public void Refresh()
@@ -32,17 +32,19 @@ internal sealed class LiveLogs(string directory)
         }
     }
 
-    public bool GrantedAfter(long timestamp) => _grants.Any(g => g > timestamp);
+    public bool GrantedAfter(string primitive, long timestamp) => _lastGrant.TryGetValue(primitive, out var last) && last > timestamp;
 
-    /// <summary>Worker processes with a task that was granted and has not released or been told it lost.</summary>
-    public IEnumerable<string> HoldingWorkers => _holding.Keys.Select(t => t.Split('.')[0]).Distinct();
+    /// <summary>Worker processes with a task of the primitive (any when null) that was granted and has not released or been told it lost.</summary>
+    public IEnumerable<string> HoldingWorkers(string? primitive) =>
+        _holding.Keys.Where(t => primitive is null || NemesisPrimitive.Of(t) == primitive).Select(t => t.Split('.')[0]).Distinct();
 
     private void Apply(NemesisEvent e)
     {
         switch (e.Name)
         {
             case "granted":
-                _grants.Add(e.Timestamp);
+                var primitive = NemesisPrimitive.Of(e.Source) ?? NemesisPrimitive.Lock;
+                _lastGrant[primitive] = Math.Max(_lastGrant.GetValueOrDefault(primitive), e.Timestamp);
                 _holding[e.Source] = e.LongField("token");
                 break;
             case "release-start" or "lost":

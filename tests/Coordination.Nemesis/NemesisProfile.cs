@@ -17,22 +17,25 @@ internal sealed record NemesisProfile(
     public const string RedisRestart = "redis-restart";
     public const string KillWorker = "kill-worker";
 
-    /// <summary>Under 3 minutes: every fault once, quorum loss three times; faults past the budget are skipped (and reported).</summary>
+    /// <summary>
+    /// Under 3 minutes: quorum loss three times, a pause per primitive (they rotate), two kills (the leader's process
+    /// first), the rest once; faults past the budget are skipped (and reported).
+    /// </summary>
     public static readonly NemesisProfile Short = new(
         "short",
-        [QuorumLoss, PauseHolder, QuorumLoss, KillWorker, QuorumLoss, LeaderStop, RedisFlush, RedisRestart],
+        [QuorumLoss, PauseHolder, QuorumLoss, KillWorker, PauseHolder, QuorumLoss, LeaderStop, PauseHolder, RedisFlush, KillWorker, RedisRestart, PauseHolder],
         Settle: TimeSpan.FromSeconds(1),
         QuorumDown: TimeSpan.FromSeconds(3),
         LeaderDown: TimeSpan.FromSeconds(2),
         RedisDown: TimeSpan.FromSeconds(3),
         Budget: TimeSpan.FromSeconds(100)); // with a wedged key every fault waits the full bound; keep the run under 3 minutes
 
-    /// <summary>About 10–15 minutes: quorum loss twelve times, the others three times each, longer outages.</summary>
+    /// <summary>About 10–15 minutes: quorum loss twelve times, pauses six times, the others three times each, longer outages.</summary>
     public static readonly NemesisProfile Long = new(
         "long",
         [.. Enumerable.Range(0, 3).SelectMany(_ => new[]
         {
-            QuorumLoss, PauseHolder, QuorumLoss, LeaderStop, QuorumLoss, RedisFlush, RedisRestart, QuorumLoss, KillWorker,
+            QuorumLoss, PauseHolder, QuorumLoss, LeaderStop, PauseHolder, QuorumLoss, RedisFlush, RedisRestart, QuorumLoss, KillWorker,
         })],
         Settle: TimeSpan.FromSeconds(5),
         QuorumDown: TimeSpan.FromSeconds(6),

@@ -24,6 +24,7 @@ internal sealed class NemesisRun : IAsyncDisposable
     private readonly string _prefix;
     private readonly string _root;
     private readonly int _refereePort;
+    private readonly IReadOnlyList<string> _primitives;
     private readonly EventLog _log;
     private readonly LiveLogs _live;
     private readonly Dictionary<string, Process> _workers = new(StringComparer.Ordinal);
@@ -31,6 +32,8 @@ internal sealed class NemesisRun : IAsyncDisposable
     private int _nextWorker;
     private int _faultId;
     private int _quorumRound;
+    private int _pauseRound;
+    private int _killRound;
 
     private NemesisRun(NemesisArgs args)
     {
@@ -44,6 +47,7 @@ internal sealed class NemesisRun : IAsyncDisposable
         _session = TimeSpan.FromMilliseconds(args.Int("session-ms", 4_000));
         _wedgeBound = TimeSpan.FromSeconds(args.Int("wedge-bound-s", 15));
         _refereePort = args.Int("referee-port", 6399);
+        _primitives = NemesisPrimitive.Parse(args.Optional("primitives", string.Join(',', NemesisPrimitive.All)));
         var runId = DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
         _prefix = $"nemesis-{runId}:";
         _root = $"/nemesis-{runId}";
@@ -59,7 +63,7 @@ internal sealed class NemesisRun : IAsyncDisposable
 
     private async Task<int> ExecuteAsync()
     {
-        Console.WriteLine($"nemesis: profile {_profile.Name}, logs in {_out}");
+        Console.WriteLine($"nemesis: profile {_profile.Name}, primitives {string.Join(',', _primitives)}, logs in {_out}");
         _log.Write(NemesisEvent.Orchestrator, "run-start", ("profile", _profile.Name), ("freq", Stopwatch.Frequency));
         await _faults.EnsureAllRunningAsync();
         await StartRefereeAsync();
@@ -72,7 +76,7 @@ internal sealed class NemesisRun : IAsyncDisposable
         var warmup = EventLog.Now();
         if (!await WaitForGrantAfterAsync(warmup, TimeSpan.FromSeconds(60)))
         {
-            Console.Error.WriteLine("nemesis: no worker got the lock within 60 s of starting; see the logs.");
+            Console.Error.WriteLine("nemesis: not every primitive was granted within 60 s of starting; see the logs.");
         }
 
         await Task.Delay(TimeSpan.FromSeconds(2));
@@ -100,13 +104,17 @@ internal sealed class NemesisRun : IAsyncDisposable
             _log.Write(NemesisEvent.Orchestrator, "run-end");
         }
 
-        var report = LogAnalyser.AnalyseDirectory(_out, _wedgeBound, TimeSpan.FromMilliseconds(_args.Int("resume-bound-ms", 1_000)));
-        var text = report.Summary(_profile.Name) + Environment.NewLine + report.Table() + report.Details();
+        var reports = LogAnalyser.AnalyseDirectory(_out, _wedgeBound, TimeSpan.FromMilliseconds(_args.Int("resume-bound-ms", 1_000)));
+        var text = AnalysisReport.Print(reports, _profile.Name);
         await File.WriteAllTextAsync(Path.Combine(_out, "report.txt"), text);
-        Console.WriteLine(report.Table());
-        Console.Write(report.Details());
-        Console.WriteLine(report.Summary(_profile.Name));
-        return report.Passed ? 0 : 1;
+        Console.Write(text);
+        var missing = _primitives.Except(reports.Select(r => r.Primitive)).ToList();
+        if (missing.Count > 0)
+        {
+            Console.WriteLine($"nemesis: no lines at all for {string.Join(", ", missing)} FAIL");
+        }
+
+        return missing.Count == 0 && reports.All(r => r.Passed) ? 0 : 1;
     }
 
     private async Task ApplyAsync(string kind)
@@ -184,7 +192,9 @@ internal sealed class NemesisRun : IAsyncDisposable
 
     private async Task<string?> PauseHolderAsync()
     {
-        var request = Path.Combine(_control, "pause-request");
+        // Each pause freezes a holder of the next primitive in turn (the whole process stops, with whatever else it holds).
+        var primitive = _primitives[_pauseRound++ % _primitives.Count];
+        var request = Path.Combine(_control, "pause-request." + primitive);
         await File.WriteAllTextAsync(request, "");
         var clock = Stopwatch.StartNew();
         string? claimed = null;
@@ -200,14 +210,14 @@ internal sealed class NemesisRun : IAsyncDisposable
         if (claimed is null)
         {
             File.Delete(request);
-            return "no holder entered its critical section within 10 s";
+            return $"no {primitive} holder entered its critical section within 10 s";
         }
 
         File.Delete(claimed);
         var worker = Path.GetFileName(claimed).Split('.')[1];
         var pid = _workers[worker].Id;
         _faults.PauseProcess(pid);
-        _log.Write(NemesisEvent.Orchestrator, "sigstop", ("worker", worker), ("pid", pid));
+        _log.Write(NemesisEvent.Orchestrator, "sigstop", ("worker", worker), ("pid", pid), ("prim", primitive));
         // Past the session timeout, so the session expires and someone else is granted while it is frozen.
         await Task.Delay(_session + TimeSpan.FromSeconds(2));
         _log.Write(NemesisEvent.Orchestrator, "sigcont", ("worker", worker), ("pid", pid));
@@ -224,12 +234,17 @@ internal sealed class NemesisRun : IAsyncDisposable
             return "no worker is running";
         }
 
-        // Prefer the holder: its node stays until its session expires, which is the interesting case.
-        var victim = _live.HoldingWorkers.FirstOrDefault(alive.Contains) ?? alive[Random.Shared.Next(alive.Count)];
+        // Prefer a holder, of the election first, then of the next primitive in turn: its node stays until its
+        // session expires, which is the interesting case.
+        var preferred = _killRound++ == 0 ? NemesisPrimitive.Election : _primitives[_killRound % _primitives.Count];
+        var victim = _live.HoldingWorkers(preferred).Concat(_live.HoldingWorkers(null)).FirstOrDefault(alive.Contains)
+            ?? alive[Random.Shared.Next(alive.Count)];
         var process = _workers[victim];
         _log.Write(NemesisEvent.Orchestrator, "worker-kill", ("worker", victim), ("pid", process.Id), ("reason", "fault"));
         process.Kill(); // SIGKILL on Unix
         process.WaitForExit();
+        // Between the two lines the process may still log a grant (it ran until the signal landed).
+        _log.Write(NemesisEvent.Orchestrator, "worker-dead", ("worker", victim), ("pid", process.Id));
         StartWorker();
         return null;
     }
@@ -250,6 +265,7 @@ internal sealed class NemesisRun : IAsyncDisposable
             "worker", "--id", id, "--log", Path.Combine(_out, id + ".log"), "--control", _control,
             "--redis", _servers.Redis, "--referee", $"127.0.0.1:{_refereePort}", "--zk", _servers.ZooKeeperEnsemble,
             "--prefix", _prefix, "--root", _root, "--tasks", _args.Optional("tasks", "2"),
+            "--primitives", string.Join(',', _primitives), "--permits", _args.Optional("permits", "2"),
             "--session-ms", ((int)_session.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
         })
         {
@@ -267,7 +283,7 @@ internal sealed class NemesisRun : IAsyncDisposable
         while (clock.Elapsed < timeout)
         {
             _live.Refresh();
-            if (_live.GrantedAfter(timestamp))
+            if (_primitives.All(p => _live.GrantedAfter(p, timestamp)))
             {
                 return true;
             }
@@ -339,8 +355,11 @@ internal sealed class NemesisRun : IAsyncDisposable
         try
         {
             await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{_refereePort}");
-            var count = (long?)await redis.GetDatabase().StringGetAsync(_prefix + "fence:count") ?? 0;
-            _log.Write(NemesisEvent.Orchestrator, "referee", ("count", count));
+            foreach (var primitive in _primitives)
+            {
+                var count = (long?)await redis.GetDatabase().StringGetAsync($"{_prefix}{primitive}:fence:count") ?? 0;
+                _log.Write(NemesisEvent.Orchestrator, "referee", ("prim", primitive), ("count", count));
+            }
         }
         catch (RedisException ex)
         {

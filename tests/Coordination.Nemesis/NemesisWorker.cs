@@ -1,16 +1,22 @@
 using System.Diagnostics;
 using System.Globalization;
+using Coordination.Elections;
 using Coordination.Locks;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using StackExchange.Redis;
 
 namespace Coordination.Nemesis;
 
 /// <summary>
-/// One worker process: <c>tasks</c> loops of acquire → critical section → release on one key, logging every step
-/// (see <see cref="LogAnalyser"/> for how the log is judged). Inside the critical section it does an unfenced
-/// read-modify-write on the victim Redis (the one the nemesis faults) and a fenced increment on the referee Redis
-/// (never faulted). It stops when the control directory holds a <c>stop</c> file.
+/// One worker process with one coordination session shared by every primitive it exercises, as an application has:
+/// per primitive, <c>tasks</c> loops of acquire → critical section → release on that primitive's key (the lock; a
+/// semaphore of <c>permits</c>; a reader-writer lock, each iteration a write one time in three, else a read), and
+/// one candidate in an election that leads for a few critical sections, then resigns. Every step is logged (see
+/// <see cref="LogAnalyser"/> for how the log is judged). Inside the critical section it does an unfenced
+/// read-modify-write on the victim Redis (the one the nemesis faults; not for reads and permits, which share) and a
+/// fenced increment on the referee Redis (never faulted), both on the primitive's own keys. It stops when the
+/// control directory holds a <c>stop</c> file.
 /// </summary>
 internal sealed class NemesisWorker
 {
@@ -31,6 +37,7 @@ internal sealed class NemesisWorker
     private readonly string _controlDir;
     private readonly TimeSpan _acquireTimeout;
     private readonly TimeSpan _pauseHold;
+    private readonly int _permits;
     private readonly EventLog _log;
     private long _fencedSeq;
 
@@ -42,6 +49,7 @@ internal sealed class NemesisWorker
         _controlDir = args.Required("control");
         _acquireTimeout = TimeSpan.FromMilliseconds(args.Int("acquire-timeout-ms", 10_000));
         _pauseHold = TimeSpan.FromMilliseconds(args.Int("pause-hold-ms", 3_000));
+        _permits = args.Int("permits", 2);
         _log = log;
     }
 
@@ -49,8 +57,9 @@ internal sealed class NemesisWorker
     {
         using var log = new EventLog(args.Required("log"));
         var worker = new NemesisWorker(args, log);
+        var primitives = NemesisPrimitive.Parse(args.Optional("primitives", NemesisPrimitive.Lock));
         var services = new ServiceCollection();
-        services.AddHybridCoordination(o =>
+        var coordination = services.AddHybridCoordination(o =>
         {
             o.Mode = LockMode.Hybrid;
             o.Redis = args.Required("redis");
@@ -60,23 +69,66 @@ internal sealed class NemesisWorker
             o.SessionTimeout = TimeSpan.FromMilliseconds(args.Int("session-ms", 4_000));
             o.ConnectTimeout = TimeSpan.FromSeconds(15); // a cold process on a loaded 2-core machine
         });
+        if (primitives.Contains(NemesisPrimitive.Election))
+        {
+            coordination.AddLeaderElection(worker._key, o => o.InstanceId = worker._id);
+        }
+
         await using var sp = services.BuildServiceProvider();
-        var locks = sp.GetRequiredService<IDistributedLockProvider>();
         await using var victim = await ConnectAsync(args.Required("redis"));
         await using var referee = await ConnectAsync(args.Required("referee"));
 
         using var stop = new CancellationTokenSource();
-        log.Write(worker._id, "start", ("pid", Environment.ProcessId), ("freq", Stopwatch.Frequency));
+        log.Write(worker._id, "start", ("pid", Environment.ProcessId), ("freq", Stopwatch.Frequency), ("primitives", string.Join(',', primitives)));
+        var hosted = sp.GetServices<IHostedService>().ToList();
+        foreach (var service in hosted)
+        {
+            await service.StartAsync(CancellationToken.None);
+        }
+
         var watcher = worker.WatchForStopAsync(stop);
-        var tasks = Enumerable.Range(0, args.Int("tasks", 2))
-            .Select(i => Task.Run(() => worker.LoopAsync($"{worker._id}.{i}", locks, victim.GetDatabase(), referee.GetDatabase(), stop.Token)))
-            .ToArray();
-        await Task.WhenAll(tasks);
+        var loops = new List<Task>();
+        var tasks = args.Int("tasks", 2);
+        foreach (var primitive in primitives)
+        {
+            var section = new Section(primitive, victim.GetDatabase(), referee.GetDatabase());
+            Func<CancellationToken, ValueTask<(string Mode, IDistributedLockHandle Handle)>> acquire = primitive switch
+            {
+                NemesisPrimitive.Lock => worker.Acquire(sp.GetRequiredService<IDistributedLockProvider>()),
+                NemesisPrimitive.Semaphore => worker.Acquire(sp.GetRequiredService<IDistributedSemaphoreProvider>()),
+                NemesisPrimitive.ReaderWriter => worker.Acquire(sp.GetRequiredService<IDistributedReaderWriterLockProvider>()),
+                _ => Acquire(sp.GetRequiredKeyedService<ILeaderElection>(worker._key)),
+            };
+            // One candidate per process: leadership belongs to the instance, not to a task.
+            var count = primitive == NemesisPrimitive.Election ? 1 : tasks;
+            loops.AddRange(Enumerable.Range(0, count).Select(i => Task.Run(() => worker.LoopAsync($"{worker._id}.{primitive}.{i}", acquire, section, stop.Token))));
+        }
+
+        await Task.WhenAll(loops);
         await stop.CancelAsync();
         await watcher;
+        foreach (var service in Enumerable.Reverse(hosted))
+        {
+            await service.StopAsync(CancellationToken.None);
+        }
+
         log.Write(worker._id, "exit");
         return 0;
     }
+
+    /// <summary>Where a primitive's critical section writes: its own victim counter and fence.</summary>
+    private sealed record Section(string Primitive, IDatabase Victim, IDatabase Referee);
+
+    private Func<CancellationToken, ValueTask<(string, IDistributedLockHandle)>> Acquire(IDistributedLockProvider locks) =>
+        async ct => ("x", await locks.AcquireAsync(_key, _acquireTimeout, ct));
+
+    private Func<CancellationToken, ValueTask<(string, IDistributedLockHandle)>> Acquire(IDistributedSemaphoreProvider semaphores) =>
+        async ct => ("s", await semaphores.AcquireAsync(_key, _permits, _acquireTimeout, ct));
+
+    private Func<CancellationToken, ValueTask<(string, IDistributedLockHandle)>> Acquire(IDistributedReaderWriterLockProvider rw) =>
+        async ct => Random.Shared.Next(3) == 0
+            ? ("w", await rw.AcquireWriteAsync(_key, _acquireTimeout, ct))
+            : ("r", await rw.AcquireReadAsync(_key, _acquireTimeout, ct));
 
     private static async Task<ConnectionMultiplexer> ConnectAsync(string configuration)
     {
@@ -107,16 +159,17 @@ internal sealed class NemesisWorker
         await stop.CancelAsync();
     }
 
-    private async Task LoopAsync(string task, IDistributedLockProvider locks, IDatabase victim, IDatabase referee, CancellationToken stop)
+    private async Task LoopAsync(string task, Func<CancellationToken, ValueTask<(string Mode, IDistributedLockHandle Handle)>> acquire, Section section, CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
             _log.Write(task, "acquire-start");
             var clock = Stopwatch.StartNew();
+            string mode;
             IDistributedLockHandle handle;
             try
             {
-                handle = await locks.AcquireAsync(_key, _acquireTimeout, stop);
+                (mode, handle) = await acquire(stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -124,18 +177,22 @@ internal sealed class NemesisWorker
             }
             catch (Exception ex)
             {
-                _log.Write(task, "acquire-failed", ("error", ex.GetType().Name), ("ms", clock.ElapsedMilliseconds));
+                // The expected failure (fail closed during an outage) is counted by type; anything else says why.
+                _log.Write(task, "acquire-failed", ("error", ex.GetType().Name), ("ms", clock.ElapsedMilliseconds), ("why", ex is LockUnavailableException ? "" : ex.Message));
                 await Task.Delay(50, CancellationToken.None);
                 continue;
             }
 
             var token = handle.FencingToken;
-            _log.Write(task, "granted", ("token", token), ("ms", clock.ElapsedMilliseconds));
+            _log.Write(task, "granted", ("token", token), ("ms", clock.ElapsedMilliseconds), ("mode", mode), ("max", mode == "s" ? _permits : 1));
             // The timestamp is taken when the token fires; a paused process writes the line once it runs again.
             using var lost = handle.LostToken.UnsafeRegister(_ => _log.Write(EventLog.Now(), task, "lost", ("token", token)), null);
             try
             {
-                await CriticalSectionAsync(task, token, victim, referee);
+                for (var n = handle is Term t ? t.Sections : 1; n > 0 && !handle.LostToken.IsCancellationRequested; n--)
+                {
+                    await CriticalSectionAsync(task, token, mode, section);
+                }
             }
             finally
             {
@@ -154,7 +211,45 @@ internal sealed class NemesisWorker
         }
     }
 
-    private async Task CriticalSectionAsync(string task, long token, IDatabase victim, IDatabase referee)
+    /// <summary>
+    /// Standing in the election as an acquire: elected = granted, a term of one to five critical sections, then
+    /// <see cref="ILeaderElection.ResignAsync"/> as the release, so leadership keeps moving; a term that ends on its
+    /// own fires the lost token.
+    /// </summary>
+    private static Func<CancellationToken, ValueTask<(string, IDistributedLockHandle)>> Acquire(ILeaderElection election) =>
+        async ct =>
+        {
+            while (true)
+            {
+                var term = await election.WaitForLeadershipAsync(ct);
+                var token = election.FencingToken;
+                if (!term.IsCancellationRequested && token != 0)
+                {
+                    return ("x", new Term(election, token, term));
+                }
+
+                // The term ended before this task could act on it: nothing was held; wait for the next one.
+            }
+        };
+
+    private sealed class Term(ILeaderElection election, long token, CancellationToken lost) : IDistributedLockHandle
+    {
+        public string Key => election.Name;
+
+        public long FencingToken => token;
+
+        public CancellationToken LostToken => lost;
+
+        public DateTimeOffset AcquiredAt { get; } = DateTimeOffset.UtcNow;
+
+        public LockMode Mode => LockMode.ZooKeeperOnly;
+
+        public int Sections { get; } = Random.Shared.Next(1, 6);
+
+        public ValueTask DisposeAsync() => new(election.ResignAsync(CancellationToken.None));
+    }
+
+    private async Task CriticalSectionAsync(string task, long token, string mode, Section section)
     {
         if (TryClaimPause(task))
         {
@@ -163,26 +258,31 @@ internal sealed class NemesisWorker
             await Task.Delay(_pauseHold, CancellationToken.None);
         }
 
-        var t0 = EventLog.Now();
-        try
+        var prefix = $"{_prefix}{section.Primitive}:";
+        if (mode is "x" or "w")
         {
-            var read = (long?)await victim.StringGetAsync(_prefix + "unfenced") ?? 0;
-            await Task.Delay(1, CancellationToken.None);
-            await victim.StringSetAsync(_prefix + "unfenced", read + 1);
-            _log.Write(task, "rmw", ("token", token), ("t0", t0), ("read", read));
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            _log.Write(task, "rmw-failed", ("token", token), ("error", ex.GetType().Name));
+            // Only exclusive holders: readers and permit holders legitimately overlap, so their writes would race.
+            var t0 = EventLog.Now();
+            try
+            {
+                var read = (long?)await section.Victim.StringGetAsync(prefix + "unfenced") ?? 0;
+                await Task.Delay(1, CancellationToken.None);
+                await section.Victim.StringSetAsync(prefix + "unfenced", read + 1);
+                _log.Write(task, "rmw", ("token", token), ("t0", t0), ("read", read));
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                _log.Write(task, "rmw-failed", ("token", token), ("error", ex.GetType().Name));
+            }
         }
 
         var seq = Interlocked.Increment(ref _fencedSeq);
         _log.Write(task, "fenced-start", ("token", token), ("seq", seq));
         try
         {
-            var accepted = (long)await referee.ScriptEvaluateAsync(
+            var accepted = (long)await section.Referee.ScriptEvaluateAsync(
                 FencedIncrement,
-                [(RedisKey)(_prefix + "fence:last"), (RedisKey)(_prefix + "fence:count")],
+                [(RedisKey)(prefix + "fence:last"), (RedisKey)(prefix + "fence:count")],
                 [token]);
             _log.Write(task, "fenced", ("token", token), ("seq", seq), ("result", accepted == 1 ? "accepted" : "rejected"));
         }
@@ -197,7 +297,8 @@ internal sealed class NemesisWorker
 
     private bool TryClaimPause(string task)
     {
-        var request = Path.Combine(_controlDir, "pause-request");
+        // The orchestrator names the primitive whose holder it wants frozen this time (it rotates).
+        var request = Path.Combine(_controlDir, "pause-request." + NemesisPrimitive.Of(task));
         if (!File.Exists(request))
         {
             return false;

@@ -2,7 +2,8 @@
 //   run     --out <dir> [--profile short|long] [--workers 3] [--tasks 2] [--session-ms 4000] [--wedge-bound-s 15]
 //           [--resume-bound-ms 1000] [--referee-port 6399]
 //           servers from COORD_* / endpoints.env (eng/servers.sh); exit 0 = pass, 1 = safety or liveness failure
-//   worker  (started by run) one process looping acquire -> critical section -> release on one key
+//           [--primitives lock,sem,rw,elect] [--permits 2]
+//   worker  (started by run) one process looping acquire -> critical section -> release, per primitive on its own key
 //   analyse --dir <dir> [--wedge-bound-s 15] [--resume-bound-ms 1000] [--profile name]   re-judges the logs of an earlier run
 using Coordination.Nemesis;
 
@@ -22,14 +23,12 @@ try
         case "worker":
             return await NemesisWorker.RunAsync(options);
         case "analyse":
-            var report = LogAnalyser.AnalyseDirectory(
+            var reports = LogAnalyser.AnalyseDirectory(
                 options.Required("dir"),
                 TimeSpan.FromSeconds(options.Int("wedge-bound-s", 15)),
                 TimeSpan.FromMilliseconds(options.Int("resume-bound-ms", 1_000)));
-            Console.WriteLine(report.Table());
-            Console.Write(report.Details());
-            Console.WriteLine(report.Summary(options.Optional("profile", "?")));
-            return report.Passed ? 0 : 1;
+            Console.Write(AnalysisReport.Print(reports, options.Optional("profile", "?")));
+            return reports.Count > 0 && reports.All(r => r.Passed) ? 0 : 1;
         default:
             Console.Error.WriteLine($"unknown verb '{args[0]}'; use run, worker or analyse");
             return 2;
