@@ -3,11 +3,14 @@
 # one Redis, one standalone ZooKeeper, a 3-node ZooKeeper ensemble and a Redis Sentinel group (two Redis data
 # nodes, node 1 starting as master and node 2 as its replica, watched by one sentinel with quorum 1 under the name
 # 'coordination') and a Redis Cluster (3 masters + 3 replicas, created fresh whenever a node is not running).
+# The secure variants: a ZooKeeper with a TLS port (secureClientPort, x509 client certificates accepted, not
+# required) beside a plain one, and a Redis with ACL users (the default user off) on a plain port and a TLS port;
+# their CA, server and client certificates are generated with openssl into <state>/secure once.
 # Never touches the Debian system services.
 #
 #   eng/servers.sh install|start|stop|status|env
 #   eng/servers.sh restart-redis|stop-redis|start-redis
-#   eng/servers.sh stop-zk <n>|start-zk <n>        (n = 1..3 ensemble member, or 'standalone')
+#   eng/servers.sh stop-zk <n>|start-zk <n>        (n = 1..3 ensemble member, 'standalone' or 'secure')
 #   eng/servers.sh sentinel-failover               SENTINEL FAILOVER, then wait until the group is healthy again;
 #                                                  prints the new master's port
 #   eng/servers.sh sentinel-wait                   wait until sentinel, master and replica agree (link up, no
@@ -30,6 +33,10 @@
 #   COORD_ZK_PORT             standalone ZooKeeper client port (default 2191)
 #   COORD_ZK_ENSEMBLE_PORTS   ensemble client ports            (default 2192,2193,2194);
 #                             member n also uses client+10000 (quorum) and client+20000 (election)
+#   COORD_ZK_TLS_PORT         secure ZooKeeper's TLS port (secureClientPort)   (default 2196)
+#   COORD_ZK_TLS_PLAIN_PORT   secure ZooKeeper's plain client port             (default 2195)
+#   COORD_REDIS_TLS_PORT      secure Redis's TLS port (tls-port)               (default 6411)
+#   COORD_REDIS_ACL_PORT      secure Redis's plain port (ACL users, no TLS)    (default 6410)
 #   COORD_SERVERS_DIR         state directory: pids, logs, data, endpoints.env (default <repo>/.servers)
 #   COORD_START_TIMEOUT       seconds to wait for a server to answer (default 60)
 set -euo pipefail
@@ -45,10 +52,18 @@ SENTINEL_NODE_PORTS=("${COORD_SENTINEL_MASTER_PORT:-6391}" "${COORD_SENTINEL_REP
 SENTINEL_PORT="${COORD_SENTINEL_PORT:-26391}"
 readonly SENTINEL_SERVICE=coordination
 CLUSTER_PORTS_SPEC="${COORD_CLUSTER_PORTS:-6400-6405}"
+ZK_TLS_PORT="${COORD_ZK_TLS_PORT:-2196}"
+ZK_TLS_PLAIN_PORT="${COORD_ZK_TLS_PLAIN_PORT:-2195}"
+REDIS_TLS_PORT="${COORD_REDIS_TLS_PORT:-6411}"
+REDIS_ACL_PORT="${COORD_REDIS_ACL_PORT:-6410}"
+readonly REDIS_ACL_USER=coord
 ZK_JAR=/usr/share/java/zookeeper.jar
 # Debian's zookeeper.jar lists its dependencies (slf4j-api, netty, jute...) in its manifest; slf4j needs a
 # binding to log anywhere, and libzookeeper-java depends on libslf4j-java + liblog4j1.2-java for exactly that.
 ZK_LOG_JARS=/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar
+# The manifest lists netty-handler but not what its SslHandler needs (netty-codec, netty-resolver): the Netty
+# connection factory of the TLS port needs them on the classpath.
+ZK_NETTY_JARS=/usr/share/java/netty-codec.jar:/usr/share/java/netty-resolver.jar
 ZK_JAVA_OPTS=(-Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.net.preferIPv4Stack=true)
 
 die() { echo "error: $*" >&2; exit 1; }
@@ -83,6 +98,12 @@ validate_config() {
     is_port "$p" && (( p + 10000 <= 65535 )) \
       || die "COORD_CLUSTER_PORTS='$CLUSTER_PORTS_SPEC': '$p' must be a port <= 55535 (nodes also use port+10000 for the cluster bus)"
   done
+  local name
+  for name in ZK_TLS_PORT ZK_TLS_PLAIN_PORT REDIS_TLS_PORT REDIS_ACL_PORT; do
+    is_port "${!name}" || die "COORD_$name='${!name}' is not a port number"
+  done
+  (( ZK_TLS_PORT != ZK_TLS_PLAIN_PORT )) || die "COORD_ZK_TLS_PORT and COORD_ZK_TLS_PLAIN_PORT are both $ZK_TLS_PORT; the secure ZooKeeper needs two ports"
+  (( REDIS_TLS_PORT != REDIS_ACL_PORT )) || die "COORD_REDIS_TLS_PORT and COORD_REDIS_ACL_PORT are both $REDIS_TLS_PORT; the secure Redis needs two ports"
   [[ "$START_TIMEOUT" =~ ^[0-9]+$ ]] || die "COORD_START_TIMEOUT='$START_TIMEOUT' is not a number of seconds"
 }
 
@@ -98,6 +119,7 @@ missing_parts() {
   [[ -f "$ZK_JAR" ]] || missing+=("$ZK_JAR")
   command -v java >/dev/null 2>&1 || missing+=(java)
   command -v chromium >/dev/null 2>&1 || missing+=(chromium) # headless dashboard check of samples/WebApp
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)   # the secure servers' CA and certificates
   if command -v dpkg-query >/dev/null 2>&1; then
     pkg_installed python3-kazoo || missing+=(python3-kazoo)
   fi
@@ -116,7 +138,7 @@ cmd_install() {
       || die "missing: $missing; not root and no sudo, so run as root: apt-get install redis-server zookeeper python3-kazoo"
     sudo=(sudo -n)
   fi
-  note "missing: $missing; installing redis-server zookeeper python3-kazoo chromium from apt (quiet)..."
+  note "missing: $missing; installing redis-server zookeeper python3-kazoo chromium openssl from apt (quiet)..."
   # Keep the package scripts from starting the system services: a policy-rc.d that answers 101 ("action
   # forbidden") is honoured by invoke-rc.d and deb-systemd-invoke. Only add one when none exists.
   local policy=/usr/sbin/policy-rc.d added_policy=0
@@ -127,12 +149,12 @@ cmd_install() {
   {
     "${sudo[@]}" apt-get update -qq \
       && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        -o Dpkg::Use-Pty=0 redis-server zookeeper python3-kazoo chromium
+        -o Dpkg::Use-Pty=0 redis-server zookeeper python3-kazoo chromium openssl
   } >"$log" 2>&1 || rc=$?
   if (( added_policy )); then "${sudo[@]}" rm -f "$policy"; fi
   if (( rc != 0 )); then
     tail -n 20 "$log" >&2
-    die "apt-get install redis-server zookeeper python3-kazoo chromium failed (exit $rc); full log: $log"
+    die "apt-get install redis-server zookeeper python3-kazoo chromium openssl failed (exit $rc); full log: $log"
   fi
   rm -f "$log"
   # Should a system service have started anyway, it listens on the standard ports (6379/2181), not ours.
@@ -153,7 +175,7 @@ alive() {
   local cmdline
   cmdline="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)" || return 1
   case "$name" in
-    redis|sentinel-redis-*|cluster-*) [[ "$cmdline" == *redis-server* ]] ;;
+    redis|redis-secure|sentinel-redis-*|cluster-*) [[ "$cmdline" == *redis-server* ]] ;;
     sentinel) [[ "$cmdline" == *redis-server*sentinel* || "$cmdline" == *redis-sentinel* ]] ;;
     *) [[ "$cmdline" == *QuorumPeerMain*"$SERVERS_DIR/$name/"* ]] ;;
   esac
@@ -239,7 +261,7 @@ resume() { kill -CONT "$(pid_of "$1")" 2>/dev/null || true; }
 # A server of ours that runs on other ports than configured now (the COORD_* ports changed) is an error.
 check_same_port() { # name port
   local name=$1 port=$2 actual
-  if [[ "$name" == redis || "$name" == sentinel* || "$name" == cluster-* ]]; then
+  if [[ "$name" == redis* || "$name" == sentinel* || "$name" == cluster-* ]]; then
     actual="$(tr '\0' ' ' < "/proc/$(pid_of "$name")/cmdline" 2>/dev/null | sed -n 's/.*:\([0-9]*\).*/\1/p')"
   else
     actual="$(sed -n 's/^clientPort=//p' "$SERVERS_DIR/$name/conf/zoo.cfg" 2>/dev/null)"
@@ -309,7 +331,7 @@ write_ensemble_conf() { # n
 launch_zk() { # name
   local name=$1 conf="$SERVERS_DIR/$1/conf"
   launch "$name" java "${ZK_JAVA_OPTS[@]}" -Dlog4j.configuration="file:$conf/log4j.properties" \
-    -Dzookeeper.log.dir="$SERVERS_DIR" -cp "$conf:$ZK_JAR:$ZK_LOG_JARS" \
+    -Dzookeeper.log.dir="$SERVERS_DIR" -cp "$conf:$ZK_JAR:$ZK_LOG_JARS:$ZK_NETTY_JARS" \
     org.apache.zookeeper.server.quorum.QuorumPeerMain "$conf/zoo.cfg"
 }
 
@@ -618,6 +640,96 @@ cmd_cluster_failover() { # master_port
   echo "$replica"
 }
 
+# ---------------------------------------------------------------- secure variants
+
+# <state>/secure holds a CA, a server certificate for localhost/127.0.0.1 (both servers use it), a client certificate
+# (x509 identity for ZooKeeper, accepted by Redis), keystores and the Redis ACL user's password; generated once and
+# kept while the CA is valid, so a restart keeps trusting the same files.
+SECURE_DIR="$SERVERS_DIR/secure"
+readonly KEYSTORE_PASSWORD=coordination-test
+
+make_tls_material() {
+  local d="$SECURE_DIR"
+  if [[ -f "$d/ca.pem" && -f "$d/server.p12" && -f "$d/client.pem" && -f "$d/redis-password" ]] \
+    && openssl x509 -checkend 86400 -noout -in "$d/ca.pem" >/dev/null 2>&1; then
+    return 0
+  fi
+  command -v openssl >/dev/null 2>&1 || die "openssl not found; it generates the secure servers' certificates (apt-get install openssl)"
+  rm -rf "${d:?}"
+  mkdir -p "$d"
+  local log="$d/openssl.log"
+  {
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.pem" -days 825 \
+      -subj "/CN=Coordination Test CA" -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+    printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1' 'extendedKeyUsage=serverAuth,clientAuth' \
+      'basicConstraints=CA:FALSE' 'keyUsage=digitalSignature,keyEncipherment' >"$d/server.ext"
+    openssl req -newkey rsa:2048 -nodes -keyout "$d/server.key" -out "$d/server.csr" -subj "/CN=localhost"
+    openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 825 \
+      -extfile "$d/server.ext" -out "$d/server.pem"
+    printf '%s\n' 'extendedKeyUsage=clientAuth' 'basicConstraints=CA:FALSE' 'keyUsage=digitalSignature,keyEncipherment' >"$d/client.ext"
+    openssl req -newkey rsa:2048 -nodes -keyout "$d/client.key" -out "$d/client.csr" -subj "/O=Coordination/CN=coordination-client"
+    openssl x509 -req -in "$d/client.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 825 \
+      -extfile "$d/client.ext" -out "$d/client.pem"
+    # ZooKeeper reads a PKCS12 keystore (ssl.keyStore.type=PKCS12) and a PEM trust store.
+    openssl pkcs12 -export -in "$d/server.pem" -inkey "$d/server.key" -name server -out "$d/server.p12" -passout "pass:$KEYSTORE_PASSWORD"
+    openssl rand -hex 16 >"$d/redis-password"
+  } >"$log" 2>&1 || die "generating the test certificates with openssl failed; see $log"
+  chmod 600 "$d"/*.key "$d/redis-password"
+}
+
+redis_password() { cat "$SECURE_DIR/redis-password"; }
+
+# The ACL user may touch only the library's default prefix and the sample's (keys and channels); the default user is
+# off, so a client without credentials gets NOAUTH. Rewritten on every start (the password file may be new).
+write_redis_acl() {
+  mkdir -p "$SERVERS_DIR/redis-secure"
+  {
+    echo "user default off"
+    echo "user $REDIS_ACL_USER on >$(redis_password) resetkeys ~coord:* ~webapp:* resetchannels &coord:* &webapp:* &__Booksleeve_MasterChanged -@all +@read +@write +@keyspace +@string +@hash +@set +@sortedset +@list +@pubsub +@scripting +@transaction +@connection +info +ping +client|setname +client|id +cluster|nodes +config|get -flushall -flushdb"
+  } >"$SERVERS_DIR/redis-secure/users.acl"
+  chmod 600 "$SERVERS_DIR/redis-secure/users.acl"
+}
+
+start_redis_secure() {
+  if alive redis-secure; then check_same_port redis-secure "$REDIS_ACL_PORT"; resume redis-secure; return 0; fi
+  require_free "$REDIS_ACL_PORT" "secure redis (ACL port)"
+  require_free "$REDIS_TLS_PORT" "secure redis (TLS port)"
+  write_redis_acl
+  # tls-auth-clients optional: a client certificate is checked when one is sent, not required.
+  launch redis-secure redis-server --bind 127.0.0.1 --port "$REDIS_ACL_PORT" --tls-port "$REDIS_TLS_PORT" \
+    --tls-cert-file "$SECURE_DIR/server.pem" --tls-key-file "$SECURE_DIR/server.key" --tls-ca-cert-file "$SECURE_DIR/ca.pem" \
+    --tls-auth-clients optional --aclfile "$SERVERS_DIR/redis-secure/users.acl" --save '' --appendonly no --daemonize no \
+    --dir "$SERVERS_DIR/redis-secure" --logfile "$SERVERS_DIR/redis-secure.log"
+}
+
+redis_secure_ping() {
+  [[ "$(REDISCLI_AUTH="$(redis_password)" timeout 2 redis-cli -h 127.0.0.1 -p "$REDIS_ACL_PORT" --user "$REDIS_ACL_USER" PING 2>/dev/null)" == PONG ]] \
+    && [[ "$(REDISCLI_AUTH="$(redis_password)" timeout 2 redis-cli -h 127.0.0.1 -p "$REDIS_TLS_PORT" --tls --cacert "$SECURE_DIR/ca.pem" --user "$REDIS_ACL_USER" PING 2>/dev/null)" == PONG ]]
+}
+
+start_zk_secure() {
+  if alive zk-secure; then check_same_port zk-secure "$ZK_TLS_PLAIN_PORT"; resume zk-secure; return 0; fi
+  require_free "$ZK_TLS_PLAIN_PORT" "secure zookeeper (plain port)"
+  require_free "$ZK_TLS_PORT" "secure zookeeper (TLS port)"
+  # The Netty connection factory serves both ports; ssl.clientAuth=want checks a client certificate when one is sent
+  # and makes it the session's x509 identity (X509AuthenticationProvider), without requiring one.
+  write_zk_conf zk-secure "$ZK_TLS_PLAIN_PORT" <<CONF
+secureClientPort=$ZK_TLS_PORT
+secureClientPortAddress=127.0.0.1
+serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory
+ssl.keyStore.location=$SECURE_DIR/server.p12
+ssl.keyStore.password=$KEYSTORE_PASSWORD
+ssl.keyStore.type=PKCS12
+ssl.trustStore.location=$SECURE_DIR/ca.pem
+ssl.trustStore.type=PEM
+ssl.clientAuth=want
+authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider
+CONF
+  launch_zk zk-secure
+}
+
+zk_secure_serving() { zk_serving "$ZK_TLS_PLAIN_PORT" && port_in_use "$ZK_TLS_PORT"; }
+
 # ---------------------------------------------------------------- endpoints
 
 endpoint_lines() {
@@ -636,6 +748,19 @@ endpoint_lines() {
   echo "COORD_SENTINEL_REPLICA_PORT=${SENTINEL_NODE_PORTS[1]}"
   echo "COORD_SENTINEL_PORT=$SENTINEL_PORT"
   echo "COORD_REDIS_CLUSTER=$(cluster_endpoints)"
+  echo "COORD_ZK_TLS=127.0.0.1:$ZK_TLS_PORT"
+  echo "COORD_ZK_TLS_PLAIN=127.0.0.1:$ZK_TLS_PLAIN_PORT"
+  echo "COORD_REDIS_TLS=127.0.0.1:$REDIS_TLS_PORT"
+  echo "COORD_REDIS_ACL=127.0.0.1:$REDIS_ACL_PORT"
+  echo "COORD_REDIS_ACL_USER=$REDIS_ACL_USER"
+  if [[ -f "$SECURE_DIR/redis-password" ]]; then echo "COORD_REDIS_ACL_PASSWORD=$(redis_password)"; fi
+  echo "COORD_TLS_CA=$(quote "$SECURE_DIR/ca.pem")"
+  echo "COORD_TLS_CLIENT_CERT=$(quote "$SECURE_DIR/client.pem")"
+  echo "COORD_TLS_CLIENT_KEY=$(quote "$SECURE_DIR/client.key")"
+  echo "COORD_ZK_TLS_PORT=$ZK_TLS_PORT"
+  echo "COORD_ZK_TLS_PLAIN_PORT=$ZK_TLS_PLAIN_PORT"
+  echo "COORD_REDIS_TLS_PORT=$REDIS_TLS_PORT"
+  echo "COORD_REDIS_ACL_PORT=$REDIS_ACL_PORT"
   echo "COORD_CLUSTER_PORTS=$(IFS=,; echo "${CLUSTER_PORTS[*]}")"
   echo "COORD_SERVERS_DIR=$(quote "$SERVERS_DIR")"
   echo "COORD_REPO_ROOT=$(quote "$REPO_ROOT")"
@@ -666,34 +791,43 @@ cmd_start() {
   done
   sentinel_ports_check
   cluster_ports_check
+  if alive zk-secure; then check_same_port zk-secure "$ZK_TLS_PLAIN_PORT"; else require_free "$ZK_TLS_PLAIN_PORT" "secure zookeeper (plain port)"; require_free "$ZK_TLS_PORT" "secure zookeeper (TLS port)"; fi
+  if alive redis-secure; then check_same_port redis-secure "$REDIS_ACL_PORT"; else require_free "$REDIS_ACL_PORT" "secure redis (ACL port)"; require_free "$REDIS_TLS_PORT" "secure redis (TLS port)"; fi
+  make_tls_material
   # All JVMs boot in parallel (~3 s each on an idle machine); a cold ensemble starts from empty data.
   start_redis
   start_standalone 1
   for n in 1 2 3; do start_member "$n" $((1 - any_member)); done
+  start_zk_secure
+  start_redis_secure
   start_sentinel_group
   start_cluster
   wait_redis
   wait_for "zookeeper standalone (port $ZK_PORT)" "$SERVERS_DIR/zk-standalone.log" zk-standalone zk_serving "$ZK_PORT"
+  wait_for "secure zookeeper (ports $ZK_TLS_PLAIN_PORT, TLS $ZK_TLS_PORT)" "$SERVERS_DIR/zk-secure.log" zk-secure zk_secure_serving
+  wait_for "secure redis (ACL port $REDIS_ACL_PORT, TLS $REDIS_TLS_PORT)" "$SERVERS_DIR/redis-secure.log" redis-secure redis_secure_ping
   wait_for "zookeeper ensemble (ports $ENSEMBLE_PORTS_CSV) electing one leader" "$SERVERS_DIR/zk-{1,2,3}.log" "zk-1 zk-2 zk-3" ensemble_has_quorum
   tune_sentinel
   create_cluster
   wait_sentinel_healthy
   wait_cluster_healthy
   write_endpoints
-  note "running (redis :$REDIS_PORT, zookeeper :$ZK_PORT, ensemble :$ENSEMBLE_PORTS_CSV, sentinel :$SENTINEL_PORT over ${SENTINEL_NODE_PORTS[0]},${SENTINEL_NODE_PORTS[1]}, cluster :$(IFS=,; echo "${CLUSTER_PORTS[*]}")) in $((SECONDS - t0))s; endpoints in $SERVERS_DIR/endpoints.env"
+  note "running (redis :$REDIS_PORT, zookeeper :$ZK_PORT, ensemble :$ENSEMBLE_PORTS_CSV, sentinel :$SENTINEL_PORT over ${SENTINEL_NODE_PORTS[0]},${SENTINEL_NODE_PORTS[1]}, cluster :$(IFS=,; echo "${CLUSTER_PORTS[*]}"), secure zookeeper :$ZK_TLS_PLAIN_PORT tls :$ZK_TLS_PORT, secure redis :$REDIS_ACL_PORT tls :$REDIS_TLS_PORT) in $((SECONDS - t0))s; endpoints in $SERVERS_DIR/endpoints.env"
 }
 
 cmd_stop() {
   [[ -d "$SERVERS_DIR" ]] || return 0
-  stop_pids redis zk-standalone zk-1 zk-2 zk-3 sentinel sentinel-redis-1 sentinel-redis-2 "${CLUSTER_NODES[@]}"
+  stop_pids redis zk-standalone zk-1 zk-2 zk-3 zk-secure redis-secure sentinel sentinel-redis-1 sentinel-redis-2 "${CLUSTER_NODES[@]}"
   rm -f "$SERVERS_DIR/endpoints.env"
   note "stopped."
 }
 
 cmd_status() {
   local name port mode pid rc=0
-  for name in redis zk-standalone zk-1 zk-2 zk-3 sentinel-redis-1 sentinel-redis-2 sentinel "${CLUSTER_NODES[@]}"; do
+  for name in redis zk-standalone zk-1 zk-2 zk-3 zk-secure redis-secure sentinel-redis-1 sentinel-redis-2 sentinel "${CLUSTER_NODES[@]}"; do
     case "$name" in
+      zk-secure) port=$ZK_TLS_PLAIN_PORT ;;
+      redis-secure) port=$REDIS_ACL_PORT ;;
       cluster-*) port="$(cluster_port "${name#cluster-}")" ;;
       redis) port=$REDIS_PORT ;;
       sentinel-redis-*) port="$(node_port "${name#sentinel-redis-}")" ;;
@@ -705,12 +839,15 @@ cmd_status() {
       pid="$(pid_of "$name")"
       if [[ "$name" == redis ]]; then
         if redis_ping; then mode=PONG; else mode="not answering"; fi
+      elif [[ "$name" == redis-secure ]]; then
+        if redis_secure_ping; then mode="PONG (ACL user $REDIS_ACL_USER; TLS :$REDIS_TLS_PORT)"; else mode="not answering"; fi
       elif [[ "$name" == sentinel-redis-* || "$name" == cluster-* ]]; then
         mode="$(node_role "$port")"; mode="${mode:-not answering}"
       elif [[ "$name" == sentinel ]]; then
         mode="$(sentinel_master_port)"; mode="${mode:+master of '$SENTINEL_SERVICE' is :$mode}"; mode="${mode:-not answering}"
       else
         mode="$(zk_mode "$port")"; mode="${mode:-not serving}"
+        if [[ "$name" == zk-secure ]]; then mode+=" (TLS :$ZK_TLS_PORT)"; fi
       fi
       printf '%-17s running  pid %-8s port %-6s %s\n' "$name" "$pid" "$port" "$mode"
     else
@@ -722,7 +859,7 @@ cmd_status() {
 }
 
 member_arg() { # verb n
-  [[ "${2:-}" =~ ^([123]|standalone)$ ]] || die "'$1' needs an ensemble member number 1..3 (or 'standalone'), got '${2:-}'"
+  [[ "${2:-}" =~ ^([123]|standalone|secure)$ ]] || die "'$1' needs an ensemble member number 1..3 (or 'standalone' or 'secure'), got '${2:-}'"
 }
 
 main() {
@@ -750,6 +887,9 @@ main() {
       if [[ "$2" == standalone ]]; then
         start_standalone
         wait_for "zookeeper standalone (port $ZK_PORT)" "$SERVERS_DIR/zk-standalone.log" zk-standalone zk_serving "$ZK_PORT"
+      elif [[ "$2" == secure ]]; then
+        make_tls_material; start_zk_secure
+        wait_for "secure zookeeper (ports $ZK_TLS_PLAIN_PORT, TLS $ZK_TLS_PORT)" "$SERVERS_DIR/zk-secure.log" zk-secure zk_secure_serving
       else
         start_member "$2"; wait_member "$2"
       fi ;;
