@@ -19,12 +19,15 @@ internal static partial class Log
     [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "A ZooKeeper watcher threw")]
     public static partial void WatcherFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 1006, Level = LogLevel.Error, Message = "ZooKeeper authentication failed")]
-    public static partial void AuthFailed(ILogger logger);
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Error, Message = "ZooKeeper server {Server} rejected the session's credentials (AuthFailed); the client stops")]
+    public static partial void AuthFailed(ILogger logger, string server);
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Debug, Message = "ZooKeeper session 0x{SessionId:x} closed")]
     public static partial void Closed(ILogger logger, long sessionId);
 
     [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "No ZooKeeper server of {Servers} answered; retrying in {DelayMs} ms")]
     public static partial void AllServersFailed(ILogger logger, string servers, int delayMs);
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Error, Message = "TLS connection to ZooKeeper server {Server} refused: {Reason}")]
+    public static partial void CertificateRefused(ILogger logger, string server, string reason);
 }

@@ -12,7 +12,8 @@ public sealed partial class ZooKeeperClient
     public Task<IReadOnlyList<ZooKeeperOpResult>> MultiAsync(IEnumerable<ZooKeeperOp> ops, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ops);
-        var list = ops.ToList();
+        // A create without an ACL gets the client's default.
+        var list = ops.Select(o => o is ZooKeeperOp.CreateOp { Acl: null } c ? c with { Acl = AclOrDefault(null) } : o).ToList();
         if (list.Count == 0)
         {
             throw new ArgumentException("A multi needs at least one operation.", nameof(ops));
@@ -23,7 +24,7 @@ public sealed partial class ZooKeeperClient
             switch (op)
             {
                 case ZooKeeperOp.CreateOp c:
-                    ValidateCreate(c.Path, c.Data.Span, c.Mode, c.Acl, c.Ttl);
+                    ValidateCreate(c.Path, c.Data.Span, c.Mode, c.Acl!, c.Ttl);
                     break;
                 case ZooKeeperOp.DeleteOp d:
                     ZooKeeperPath.Validate(d.Path, nameof(ops));

@@ -9,14 +9,14 @@ public sealed partial class ZooKeeperClient
     /// <param name="path">Absolute path; for sequential modes it may end with '/' (the name is then just the sequence).</param>
     /// <param name="data">The node's data (at most <see cref="MaxDataLength"/> bytes).</param>
     /// <param name="mode">Persistent, ephemeral, sequential, container or TTL.</param>
-    /// <param name="acl">The ACL; default world:anyone with all permissions.</param>
+    /// <param name="acl">The ACL; default the client's <see cref="ZooKeeperClientOptions.DefaultAcl"/> (unset: world:anyone with all permissions).</param>
     /// <param name="ttl">For TTL modes: milliseconds without change after which the server deletes the node; otherwise 0.</param>
     /// <param name="cancellationToken">Cancels the wait (the create may still be applied).</param>
     /// <exception cref="NodeExistsException">The node exists.</exception>
     /// <exception cref="NoNodeException">The parent does not exist.</exception>
     public Task<ZooKeeperCreateResult> CreateAsync(string path, ReadOnlyMemory<byte> data, CreateMode mode = CreateMode.Persistent, IReadOnlyList<ZooKeeperAcl>? acl = null, long ttl = 0, CancellationToken cancellationToken = default)
     {
-        ValidateCreate(path, data.Span, mode, acl ??= ZooKeeperAcl.OpenUnsafe, ttl);
+        ValidateCreate(path, data.Span, mode, acl = AclOrDefault(acl), ttl);
         var op = new ZooKeeperOp.CreateOp(path, data, mode, acl, ttl);
         var server = Prefix(path);
         return SendAsync(op.Code, path, w => op.Write(w, server), (err, body) =>
@@ -173,7 +173,8 @@ public sealed partial class ZooKeeperClient
     /// <summary>
     /// Makes sure <paramref name="path"/> exists, creating it and any missing ancestors as empty persistent nodes.
     /// Existing ancestors are never written to (so a restrictive ACL above the first missing node does not matter).
-    /// Returns the paths this call created, top-down; a node another client creates meanwhile is not an error.
+    /// Returns the paths this call created, top-down; a node another client creates meanwhile is not an error. The nodes
+    /// get <paramref name="acl"/>, or the client's <see cref="ZooKeeperClientOptions.DefaultAcl"/>.
     /// </summary>
     public async Task<IReadOnlyList<string>> EnsurePathAsync(string path, IReadOnlyList<ZooKeeperAcl>? acl = null, CancellationToken cancellationToken = default)
     {

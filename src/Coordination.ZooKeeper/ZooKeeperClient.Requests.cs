@@ -117,7 +117,7 @@ public sealed partial class ZooKeeperClient
 
                 if (deadline.HasPassed)
                 {
-                    throw new ConnectionLossException(path, $"No ZooKeeper server of '{_connectionString}' could be reached within {_options.OperationTimeout} for {op} on '{path}'.");
+                    throw new ConnectionLossException(path, $"No ZooKeeper server of '{_connectionString}' could be reached within {_options.OperationTimeout} for {op} on '{path}'{LastErrorSuffix()}.", LastConnectionError);
                 }
 
                 // The session's own wait: a blip is waited out, servers known gone (UnavailableAfter) fail at once.
@@ -131,7 +131,9 @@ public sealed partial class ZooKeeperClient
                 }
                 catch (ConnectionLossException ex)
                 {
-                    throw new ConnectionLossException(path, $"{ex.Message} UnavailableAfter {_options.UnavailableAfter}: {op} on '{path}' was not sent.", ex);
+                    // servers known gone (UnavailableAfter) or every server's certificate refused
+                    var bound = ex.InnerException is System.Security.Authentication.AuthenticationException ? string.Empty : $" UnavailableAfter {_options.UnavailableAfter}:";
+                    throw new ConnectionLossException(path, $"{ex.Message}{bound} {op} on '{path}' was not sent.", ex);
                 }
                 catch (ZooKeeperException)
                 {
@@ -168,21 +170,24 @@ public sealed partial class ZooKeeperClient
         }
     }
 
-    private static void ValidateAcl(IReadOnlyList<ZooKeeperAcl> acl)
+    internal static void ValidateAcl(IReadOnlyList<ZooKeeperAcl> acl, string parameter = "acl")
     {
         if (acl.Count == 0)
         {
-            throw new ArgumentException("An ACL must have at least one entry (use ZooKeeperAcl.OpenUnsafe for world:anyone).", nameof(acl));
+            throw new ArgumentException("An ACL must have at least one entry (use ZooKeeperAcl.OpenUnsafe for world:anyone).", parameter);
         }
 
         foreach (var a in acl)
         {
             if (a is null || string.IsNullOrEmpty(a.Scheme))
             {
-                throw new ArgumentException($"ACL entry '{a}' has no scheme.", nameof(acl));
+                throw new ArgumentException($"ACL entry '{a}' has no scheme.", parameter);
             }
         }
     }
+
+    /// <summary>The ACL of a create that gives none: the client's default, else world:anyone with all permissions.</summary>
+    private IReadOnlyList<ZooKeeperAcl> AclOrDefault(IReadOnlyList<ZooKeeperAcl>? acl) => acl ?? _options.DefaultAcl ?? ZooKeeperAcl.OpenUnsafe;
 
     internal static ZooKeeperException Error(ZooKeeperErrorCode err, string path) => ZooKeeperException.Create(err, path);
 

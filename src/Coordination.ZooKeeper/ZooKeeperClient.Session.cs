@@ -20,7 +20,7 @@ public sealed partial class ZooKeeperClient
             Connection conn;
             try
             {
-                conn = await Connection.ConnectAsync(host, port, (int)_options.SessionTimeout.TotalMilliseconds, Interlocked.Read(ref _sessionId), _password, Interlocked.Read(ref _lastZxid), _options.ConnectTimeout, ct).ConfigureAwait(false);
+                conn = await Connection.ConnectAsync(host, port, (int)_options.SessionTimeout.TotalMilliseconds, Interlocked.Read(ref _sessionId), _password, Interlocked.Read(ref _lastZxid), _options.ConnectTimeout, _tls, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -33,7 +33,7 @@ public sealed partial class ZooKeeperClient
                     return;
                 }
 
-                Log.ConnectFailed(_logger, $"{host}:{port}", ex);
+                RecordFailure($"{host}:{port}", ex);
                 OnAttemptFailed();
                 if (++failures % _hosts.Length == 0)
                 {
@@ -60,6 +60,8 @@ public sealed partial class ZooKeeperClient
             }
 
             failures = 0;
+            Volatile.Write(ref _securityFailures, 0);
+            Volatile.Write(ref _lastConnectionError, null);
             Interlocked.Exchange(ref _sessionId, conn.SessionId);
             _password = conn.Password;
             Volatile.Write(ref _negotiatedTimeoutMs, conn.NegotiatedTimeoutMs);
@@ -75,7 +77,8 @@ public sealed partial class ZooKeeperClient
                 }
                 catch (Exception ex) when (ex is ZooKeeperException or TimeoutException)
                 {
-                    Log.ConnectFailed(_logger, conn.Server, ex);
+                    var failure = new ZooKeeperException(ZooKeeperErrorCode.SystemError, _connectionString.Chroot, $"Creating the chroot '{_connectionString.Chroot}' on {conn.Server} failed: {ex.Message}", ex);
+                    RecordFailure(conn.Server, failure);
                     conn.Close(ex);
                     OnAttemptFailed();
                     continue;
@@ -121,6 +124,28 @@ public sealed partial class ZooKeeperClient
             Log.ConnectionLost(_logger, conn.Server, conn.SessionId, reason);
             SetState(ZooKeeperState.Suspended);
         }
+    }
+
+    /// <summary>Remembers why an attempt failed; a refused server certificate is logged as an error (once per cause).</summary>
+    private void RecordFailure(string server, Exception ex)
+    {
+        var previous = Interlocked.Exchange(ref _lastConnectionError, ex);
+        if (ex is System.Security.Authentication.AuthenticationException)
+        {
+            Volatile.Write(ref _lastSecurityFailure, ex);
+            Interlocked.Increment(ref _securityFailures);
+            if (previous?.Message != ex.Message)
+            {
+                Log.CertificateRefused(_logger, server, ex.Message);
+                return;
+            }
+        }
+        else
+        {
+            Volatile.Write(ref _securityFailures, 0);
+        }
+
+        Log.ConnectFailed(_logger, server, ex);
     }
 
     private async Task PingLoopAsync(Connection conn, CancellationToken ct)
@@ -170,9 +195,9 @@ public sealed partial class ZooKeeperClient
     {
         lock (_authInfos)
         {
-            foreach (var (scheme, auth) in _authInfos)
+            foreach (var entry in _authInfos)
             {
-                conn.TrySendRaw(AuthFrame(scheme, auth));
+                Send(conn, entry);
             }
         }
 
@@ -235,7 +260,7 @@ public sealed partial class ZooKeeperClient
         {
             path += "/" + s;
             var p = path;
-            var op = new ZooKeeperOp.CreateOp(p, ReadOnlyMemory<byte>.Empty, CreateMode.Persistent, ZooKeeperAcl.OpenUnsafe, 0);
+            var op = new ZooKeeperOp.CreateOp(p, ReadOnlyMemory<byte>.Empty, CreateMode.Persistent, AclOrDefault(null), 0);
             var req = new Request<bool>(op.Code, p, Frame(op.Code, w => op.Write(w, p)), (err, _) => err is ZooKeeperErrorCode.Ok or ZooKeeperErrorCode.NodeExists ? true : throw ZooKeeperException.Create(err, p));
             if (!conn.TrySend(req, NextXid()))
             {
@@ -346,15 +371,21 @@ public sealed partial class ZooKeeperClient
             case Xids.Auth:
             {
                 TaskCompletionSource? waiter;
-                lock (_pendingAuth)
+                lock (_authInfos)
                 {
-                    _pendingAuth.TryDequeue(out waiter);
+                    conn.PendingAuthReplies.TryDequeue(out waiter);
                 }
 
                 if (err == ZooKeeperErrorCode.AuthFailed)
                 {
-                    Log.AuthFailed(_logger);
-                    waiter?.TrySetException(new ZooKeeperException(ZooKeeperErrorCode.AuthFailed, null, "ZooKeeper rejected the credentials."));
+                    Log.AuthFailed(_logger, conn.Server);
+                    var failed = new ZooKeeperException(ZooKeeperErrorCode.AuthFailed, null, $"ZooKeeper server {conn.Server} rejected the session's credentials (AuthFailed).");
+                    Volatile.Write(ref _lastConnectionError, failed);
+                    if (waiter?.TrySetException(failed) == true)
+                    {
+                        _ = waiter.Task.Exception; // observed
+                    }
+
                     SetState(ZooKeeperState.AuthFailed);
                     _connected.TrySetException(new ZooKeeperException(ZooKeeperErrorCode.AuthFailed, null));
                     _ = _connected.Task.Exception;

@@ -7,55 +7,64 @@ public sealed partial class ZooKeeperClient
 {
     /// <summary>
     /// Adds credentials to the session (e.g. scheme <c>digest</c>, auth <c>user:password</c>); they are re-sent after every
-    /// reconnect. Completes when the server has accepted them.
+    /// reconnect. Completes when the server has accepted them. Credentials needed from the first request on belong in
+    /// <see cref="ZooKeeperClientOptions.AuthInfo"/>, which is sent before anything else.
     /// </summary>
     public async Task AddAuthAsync(string scheme, byte[] auth, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(scheme);
-        ArgumentNullException.ThrowIfNull(auth);
-        if (scheme == "digest" && !System.Text.Encoding.UTF8.GetString(auth).Contains(':', StringComparison.Ordinal))
-        {
-            throw new ArgumentException("Digest credentials must be 'user:password'.", nameof(auth));
-        }
-
+        var info = new ZooKeeperAuthInfo(scheme, auth); // validates
+        var entry = new AuthEntry(info.Scheme, auth);
         lock (_authInfos)
         {
-            _authInfos.Add((scheme, auth));
+            _authInfos.Add(entry);
         }
 
         await WaitForConnectedAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
-        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var conn = _connection;
-        lock (_pendingAuth)
+        lock (_authInfos)
         {
-            _pendingAuth.Enqueue(waiter);
-        }
-
-        if (conn is null || !conn.TrySendRaw(AuthFrame(scheme, auth)))
-        {
-            // The credentials are re-sent on the next connection.
-            lock (_pendingAuth)
+            // Not re-sent yet on this connection (it was added after the connection replayed the others): send it now.
+            if (_connection is { } conn && !ReferenceEquals(entry.SentOn, conn))
             {
-                var rest = _pendingAuth.Where(t => t != waiter).ToList();
-                _pendingAuth.Clear();
-                rest.ForEach(_pendingAuth.Enqueue);
+                Send(conn, entry);
             }
-
-            return;
         }
 
-        await waiter.Task.WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+        // A connection lost before the reply re-sends it, and the next connection's reply completes the wait.
+        await entry.Accepted.Task.WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends <paramref name="entry"/> on <paramref name="conn"/> and expects its reply there (caller holds the lock).</summary>
+    private static void Send(Connection conn, AuthEntry entry)
+    {
+        entry.SentOn = conn;
+        conn.PendingAuthReplies.Enqueue(entry.Accepted);
+        conn.TrySendRaw(AuthFrame(entry.Scheme, entry.Auth));
     }
 
     private void FailAuthWaiters(Exception ex)
     {
-        lock (_pendingAuth)
+        lock (_authInfos)
         {
-            while (_pendingAuth.TryDequeue(out var w))
+            foreach (var entry in _authInfos)
             {
-                w.TrySetException(ex);
+                if (entry.Accepted.TrySetException(ex))
+                {
+                    _ = entry.Accepted.Task.Exception; // observed
+                }
             }
         }
+    }
+
+    /// <summary>Credentials of the session, re-sent on every connection; <see cref="Accepted"/> completes at the first accepting reply.</summary>
+    private sealed class AuthEntry(string scheme, byte[] auth)
+    {
+        public string Scheme { get; } = scheme;
+
+        public byte[] Auth { get; } = auth;
+
+        public TaskCompletionSource Accepted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Connection? SentOn { get; set; }
     }
 
     /// <summary>Adds a persistent (or persistent recursive) watch that fires for every change until removed. Needs ZooKeeper 3.6+.</summary>

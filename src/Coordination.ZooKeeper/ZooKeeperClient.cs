@@ -18,6 +18,9 @@ namespace Coordination.ZooKeeper;
 /// Suspended/Connecting --server says timeout 0--> Expired  (terminal: pending and waiting calls fail with SessionExpired)
 /// any --auth reply AuthFailed--> AuthFailed (terminal);  any --DisposeAsync--> Closed (terminal, closeSession sent)
 /// </code>
+/// Each connection: TCP connect, the TLS handshake (when <see cref="ZooKeeperClientOptions.Tls"/> is on), the session
+/// handshake, then the credentials (<see cref="ZooKeeperClientOptions.AuthInfo"/> and <see cref="AddAuthAsync"/>'s) and
+/// the watches are re-sent before any request, so every request of a session runs with its identities.
 /// A call made while not Connected waits for the connection up to <see cref="ZooKeeperClientOptions.OperationTimeout"/>
 /// and then fails with <see cref="ConnectionLossException"/>; a call in flight when the socket drops fails with
 /// ConnectionLoss (its effect is unknown). Watch callbacks and <see cref="StateChanged"/> run on one event
@@ -43,8 +46,8 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
     private readonly WatchManager _watches = new();
     private readonly Channel<Action> _events = Channel.CreateUnbounded<Action>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _disposed = new();
-    private readonly List<(string Scheme, byte[] Auth)> _authInfos = [];
-    private readonly Queue<TaskCompletionSource> _pendingAuth = new();
+    private readonly List<AuthEntry> _authInfos = []; // also guards each connection's PendingAuthReplies
+    private readonly TlsClientSettings? _tls;
     private readonly object _stateGate = new();
     private readonly (string Host, int Port)[] _hosts;
     private readonly Task _sessionLoop;
@@ -62,6 +65,9 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
     private int _negotiatedTimeoutMs;
     private bool _chrootChecked;
     private bool _closing; // DisposeAsync began: the server closing the socket is expected, not a loss
+    private Exception? _lastConnectionError;
+    private Exception? _lastSecurityFailure;
+    private int _securityFailures; // consecutive attempts whose TLS handshake refused the server's certificate
 
     /// <summary>Creates the client and starts connecting in the background.</summary>
     /// <exception cref="ArgumentException">The options are invalid (the message names the option).</exception>
@@ -75,6 +81,12 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
         if (options.ShuffleHosts)
         {
             Random.Shared.Shuffle(_hosts);
+        }
+
+        _tls = TlsClientSettings.From(options.Tls);
+        foreach (var auth in options.AuthInfo)
+        {
+            _authInfos.Add(new AuthEntry(auth.Scheme, auth.Auth.ToArray()));
         }
 
         _sessionId = options.SessionId;
@@ -131,6 +143,15 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
 
     /// <summary>The server (<c>host:port</c>) of the current connection, or null while disconnected.</summary>
     public string? ConnectedServer => _connection is { IsClosed: false } c ? c.Server : null;
+
+    /// <summary>
+    /// Why the latest attempt to connect failed (refused certificate, closed handshake, unreachable server...), or null
+    /// since the last successful connection. For health checks and messages.
+    /// </summary>
+    public Exception? LastConnectionError => Volatile.Read(ref _lastConnectionError);
+
+    /// <summary>True when the connections use TLS.</summary>
+    public bool UsesTls => _tls is not null;
 
     /// <summary>The chroot of this client, or null.</summary>
     public string? Chroot => _connectionString.Chroot;
@@ -196,20 +217,26 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
                 failed = _attemptFailed.Task;
             }
 
+            if (RefusedBySecurity() is { } refused)
+            {
+                // Every server's certificate was refused: waiting cannot help until the certificates are fixed.
+                throw new ConnectionLossException(null, $"No ZooKeeper server of '{_connectionString}' can be used: {refused.Message}", refused);
+            }
+
             if (unavailableAfter is { } bound && IsUnavailable(bound))
             {
-                throw new ConnectionLossException(null, $"No ZooKeeper server of '{_connectionString}' has answered for {Stopwatch.GetElapsedTime(LastHeardFromServer).TotalSeconds:0.0} s (unavailable after {bound}).");
+                throw new ConnectionLossException(null, $"No ZooKeeper server of '{_connectionString}' has answered for {Stopwatch.GetElapsedTime(LastHeardFromServer).TotalSeconds:0.0} s (unavailable after {bound}){LastErrorSuffix()}.", LastConnectionError);
             }
 
             if (deadline.HasPassed)
             {
-                throw new TimeoutException($"ZooKeeper ({_connectionString}) was not connected within {timeout}.");
+                throw new TimeoutException($"ZooKeeper ({_connectionString}) was not connected within {timeout}{LastErrorSuffix()}.", LastConnectionError);
             }
 
-            // Wake on the connection; with a bound also on a failed attempt (it may make the servers "known gone") or
-            // when the silence reaches the bound.
+            // Wake on the connection or a failed attempt (it may make the servers "known gone" or show refused
+            // certificates); with a bound also when the silence reaches the bound.
             var wait = deadline.Remaining;
-            Task wake = connected;
+            var wake = Task.WhenAny(connected, failed);
             if (unavailableAfter is { } b)
             {
                 var untilBound = b - Stopwatch.GetElapsedTime(LastHeardFromServer);
@@ -217,8 +244,6 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
                 {
                     wait = untilBound;
                 }
-
-                wake = Task.WhenAny(connected, failed);
             }
 
             try
@@ -230,6 +255,12 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>The refused certificate when the latest attempt on every server refused it, else null.</summary>
+    private Exception? RefusedBySecurity() => Volatile.Read(ref _securityFailures) >= _hosts.Length ? Volatile.Read(ref _lastSecurityFailure) : null;
+
+    /// <summary>"; the last attempt failed: ..." for messages about not being connected, or empty.</summary>
+    internal string LastErrorSuffix() => LastConnectionError is { } e ? $"; the last attempt failed: {e.Message}" : string.Empty;
 
     private void OnAttemptFailed()
     {

@@ -37,6 +37,21 @@ public sealed class ZooKeeperClientOptions
     /// <summary>Shuffle the server list (spreads clients over the ensemble). Default true.</summary>
     public bool ShuffleHosts { get; set; } = true;
 
+    /// <summary>TLS for every connection (the servers' <c>secureClientPort</c>). Off by default.</summary>
+    public ZooKeeperTlsOptions Tls { get; set; } = new();
+
+    /// <summary>
+    /// Credentials added to the session before anything else is sent on each connection, and re-sent after every
+    /// reconnect (e.g. <see cref="ZooKeeperAuthInfo.Digest"/>). Empty by default.
+    /// </summary>
+    public IList<ZooKeeperAuthInfo> AuthInfo { get; } = new List<ZooKeeperAuthInfo>();
+
+    /// <summary>
+    /// The ACL of nodes created without one (create, multi, <c>EnsurePathAsync</c> and the chroot); null (default):
+    /// <see cref="ZooKeeperAcl.OpenUnsafe"/>. For example creator-all plus world-read once the session is authenticated.
+    /// </summary>
+    public IReadOnlyList<ZooKeeperAcl>? DefaultAcl { get; set; }
+
     internal void Validate()
     {
         ZooKeeperConnectionString.Parse(ConnectionString);
@@ -63,6 +78,25 @@ public sealed class ZooKeeperClientOptions
         if (SessionId != 0 && (SessionPassword is null || SessionPassword.Length != 16))
         {
             throw new ArgumentException($"SessionPassword must be the 16-byte password of session 0x{SessionId:x} to re-attach to it.", nameof(SessionPassword));
+        }
+
+        ArgumentNullException.ThrowIfNull(Tls, nameof(Tls));
+        if (Tls.Problems(nameof(ZooKeeperClientOptions) + "." + nameof(Tls) + ".") is { Count: > 0 } problems)
+        {
+            throw new ArgumentException(string.Join(" ", problems), nameof(Tls));
+        }
+
+        foreach (var auth in AuthInfo)
+        {
+            if (auth is null)
+            {
+                throw new ArgumentException("AuthInfo holds a null entry.", nameof(AuthInfo));
+            }
+        }
+
+        if (DefaultAcl is not null)
+        {
+            ZooKeeperClient.ValidateAcl(DefaultAcl, nameof(DefaultAcl));
         }
     }
 }

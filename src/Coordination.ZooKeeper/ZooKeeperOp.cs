@@ -12,9 +12,9 @@ public abstract record ZooKeeperOp(string Path)
     /// <summary>Writes the request body with <paramref name="serverPath"/> (the path with the chroot prefixed).</summary>
     internal abstract void Write(JuteWriter w, string serverPath);
 
-    /// <summary>Create a node.</summary>
+    /// <summary>Create a node; without <paramref name="acl"/> it gets the client's <see cref="ZooKeeperClientOptions.DefaultAcl"/>.</summary>
     public static ZooKeeperOp Create(string path, ReadOnlyMemory<byte> data, CreateMode mode = CreateMode.Persistent, IReadOnlyList<ZooKeeperAcl>? acl = null, long ttl = 0)
-        => new CreateOp(path, data, mode, acl ?? ZooKeeperAcl.OpenUnsafe, ttl);
+        => new CreateOp(path, data, mode, acl, ttl);
 
     /// <summary>Delete a node (version -1 = any).</summary>
     public static ZooKeeperOp Delete(string path, int version = -1) => new DeleteOp(path, version);
@@ -25,8 +25,8 @@ public abstract record ZooKeeperOp(string Path)
     /// <summary>Require the node to be at <paramref name="version"/>.</summary>
     public static ZooKeeperOp Check(string path, int version) => new CheckOp(path, version);
 
-    /// <summary>A create operation.</summary>
-    public sealed record CreateOp(string Path, ReadOnlyMemory<byte> Data, CreateMode Mode, IReadOnlyList<ZooKeeperAcl> Acl, long Ttl) : ZooKeeperOp(Path)
+    /// <summary>A create operation; a null <see cref="Acl"/> means the client's <see cref="ZooKeeperClientOptions.DefaultAcl"/>.</summary>
+    public sealed record CreateOp(string Path, ReadOnlyMemory<byte> Data, CreateMode Mode, IReadOnlyList<ZooKeeperAcl>? Acl, long Ttl) : ZooKeeperOp(Path)
     {
         internal override OpCode Code => Mode.IsTtl() ? OpCode.CreateTtl : Mode == CreateMode.Container ? OpCode.CreateContainer : OpCode.Create2;
 
@@ -34,7 +34,7 @@ public abstract record ZooKeeperOp(string Path)
         {
             w.WriteString(serverPath);
             w.WriteBuffer(Data.Span);
-            w.WriteAcl(Acl);
+            w.WriteAcl(Acl ?? ZooKeeperAcl.OpenUnsafe); // the client fills in its default before writing
             w.WriteInt((int)Mode);
             if (Mode.IsTtl())
             {

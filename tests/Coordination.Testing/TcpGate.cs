@@ -12,7 +12,7 @@ namespace Coordination.Testing;
 /// </summary>
 public sealed class TcpGate : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly TcpListener _listener;
     private readonly string _targetHost;
     private readonly int _targetPort;
     private readonly CancellationTokenSource _stop = new();
@@ -23,9 +23,13 @@ public sealed class TcpGate : IAsyncDisposable
     private volatile int _frozenUpTo = -1;
     private volatile int _mutedUpTo = -1;
 
-    /// <summary>Starts listening; <paramref name="open"/> says whether connections are forwarded from the start.</summary>
-    public TcpGate(string target, bool open = false)
+    /// <summary>
+    /// Starts listening on 127.0.0.1 (or <paramref name="listenAddress"/>, e.g. 127.0.0.2 to reach a server under an address
+    /// its certificate does not name); <paramref name="open"/> says whether connections are forwarded from the start.
+    /// </summary>
+    public TcpGate(string target, bool open = false, IPAddress? listenAddress = null)
     {
+        _listener = new TcpListener(listenAddress ?? IPAddress.Loopback, 0);
         ArgumentException.ThrowIfNullOrEmpty(target);
         var colon = target.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(target.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out _targetPort))
@@ -36,7 +40,7 @@ public sealed class TcpGate : IAsyncDisposable
         _targetHost = target[..colon];
         _open = open;
         _listener.Start();
-        Endpoint = $"127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+        Endpoint = $"{(listenAddress ?? IPAddress.Loopback)}:{((IPEndPoint)_listener.LocalEndpoint).Port}";
         _acceptLoop = AcceptLoopAsync();
     }
 

@@ -16,18 +16,22 @@ public sealed class TestServers
 
     private const string SentinelHint = "the servers were started by an eng/servers.sh without the Sentinel group; stop them and run eng/servers.sh start again";
 
+    private const string SecureHint = "the servers were started by an eng/servers.sh without the secure variants (TLS ZooKeeper, ACL/TLS Redis); run eng/servers.sh stop, then eng/servers.sh start";
+
     private const string ClusterHint = "the servers were started by an eng/servers.sh without the Redis Cluster; run eng/servers.sh stop, then eng/servers.sh start (with the same COORD_* ports; COORD_CLUSTER_PORTS picks the cluster's, default 6400-6405)";
 
     private readonly string? _sentinel;
     private readonly string? _sentinelService;
     private readonly string? _sentinelRedis;
     private readonly string? _redisCluster;
+    private readonly IReadOnlyDictionary<string, string> _values;
 
     private static readonly Lazy<TestServers> LazyCurrent = new(() => Load(Environment.GetEnvironmentVariable, AppContext.BaseDirectory));
 
     private TestServers(IReadOnlyDictionary<string, string> values, string source)
     {
         Source = source;
+        _values = values;
         Redis = Required(values, "COORD_REDIS", source);
         ZooKeeper = Required(values, "COORD_ZK", source);
         ZooKeeperEnsemble = Required(values, "COORD_ZK_ENSEMBLE", source);
@@ -102,6 +106,33 @@ public sealed class TestServers
             ? ports
             : throw new InvalidOperationException($"COORD_REDIS_CLUSTER='{_redisCluster}' (from {Source}) must list 6 servers.");
 
+    /// <summary>The secure ZooKeeper's TLS port (secureClientPort), e.g. <c>127.0.0.1:2196</c>; its certificate names localhost and 127.0.0.1.</summary>
+    public string ZooKeeperTls => Secure("COORD_ZK_TLS");
+
+    /// <summary>The secure ZooKeeper's plain port (same server and data as <see cref="ZooKeeperTls"/>).</summary>
+    public string ZooKeeperTlsPlain => Secure("COORD_ZK_TLS_PLAIN");
+
+    /// <summary>The secure Redis's TLS port (ACL user <see cref="RedisAclUser"/>; the default user is off).</summary>
+    public string RedisTls => Secure("COORD_REDIS_TLS");
+
+    /// <summary>The secure Redis's plain port (ACL user <see cref="RedisAclUser"/>; the default user is off).</summary>
+    public string RedisAcl => Secure("COORD_REDIS_ACL");
+
+    /// <summary>The secure Redis's ACL user; it may use keys and channels under <c>coord:</c> and <c>webapp:</c> only.</summary>
+    public string RedisAclUser => Secure("COORD_REDIS_ACL_USER");
+
+    /// <summary>That user's password.</summary>
+    public string RedisAclPassword => Secure("COORD_REDIS_ACL_PASSWORD");
+
+    /// <summary>The PEM file of the test CA that signed both secure servers' and the client's certificates.</summary>
+    public string TlsCaFile => Secure("COORD_TLS_CA");
+
+    /// <summary>The client certificate (PEM; x509 identity <c>CN=coordination-client,O=Coordination</c> on ZooKeeper).</summary>
+    public string TlsClientCertificateFile => Secure("COORD_TLS_CLIENT_CERT");
+
+    /// <summary>The client certificate's key (PEM).</summary>
+    public string TlsClientKeyFile => Secure("COORD_TLS_CLIENT_KEY");
+
     /// <summary>True when the endpoints name a Redis Cluster.</summary>
     public bool HasRedisCluster => _redisCluster is not null;
 
@@ -146,7 +177,11 @@ public sealed class TestServers
         if (!string.IsNullOrEmpty(environment("COORD_REDIS")) && !string.IsNullOrEmpty(environment("COORD_ZK")) && !string.IsNullOrEmpty(environment("COORD_ZK_ENSEMBLE")))
         {
             var values = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var name in new[] { "COORD_REDIS", "COORD_ZK", "COORD_ZK_ENSEMBLE", "COORD_SENTINEL", "COORD_SENTINEL_SERVICE", "COORD_SENTINEL_REDIS", "COORD_REDIS_CLUSTER", "COORD_SERVERS_DIR", "COORD_REPO_ROOT" })
+            foreach (var name in new[]
+            {
+                "COORD_REDIS", "COORD_ZK", "COORD_ZK_ENSEMBLE", "COORD_SENTINEL", "COORD_SENTINEL_SERVICE", "COORD_SENTINEL_REDIS", "COORD_REDIS_CLUSTER", "COORD_SERVERS_DIR", "COORD_REPO_ROOT",
+                "COORD_ZK_TLS", "COORD_ZK_TLS_PLAIN", "COORD_REDIS_TLS", "COORD_REDIS_ACL", "COORD_REDIS_ACL_USER", "COORD_REDIS_ACL_PASSWORD", "COORD_TLS_CA", "COORD_TLS_CLIENT_CERT", "COORD_TLS_CLIENT_KEY",
+            })
             {
                 if (environment(name) is { Length: > 0 } value)
                 {
@@ -237,6 +272,9 @@ public sealed class TestServers
 
     private static string? Optional(IReadOnlyDictionary<string, string> values, string name) =>
         values.TryGetValue(name, out var value) && value.Length > 0 ? value : null;
+
+    private string Secure(string name) =>
+        _values.TryGetValue(name, out var value) && value.Length > 0 ? value : throw new InvalidOperationException($"{name} is missing from {Source}: {SecureHint}.");
 
     private InvalidOperationException MissingSentinel(string name) => new($"{name} is missing from {Source}: {SentinelHint}.");
 

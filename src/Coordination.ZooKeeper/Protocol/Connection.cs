@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Security.Authentication;
 
 namespace Coordination.ZooKeeper.Protocol;
 
@@ -10,13 +11,14 @@ namespace Coordination.ZooKeeper.Protocol;
 /// idle drains the queue into one socket write (pipelining with batching, no extra thread hop when idle).
 /// One reader loop parses reply frames and hands them to the owner. When the socket fails, every request
 /// still pending fails with ConnectionLoss and <see cref="Completion"/> resolves; a closed connection
-/// refuses new requests so the caller can wait for the next one.
+/// refuses new requests so the caller can wait for the next one. With TLS the bytes go through an
+/// <see cref="System.Net.Security.SslStream"/> set up per connection (every reconnect and failover does its own handshake).
 /// </summary>
 internal sealed class Connection
 {
     private const int MaxFrame = 64 * 1024 * 1024;
 
-    private readonly Socket _socket;
+    private readonly Stream _stream; // a NetworkStream over the socket, or an SslStream over that
     private readonly Dictionary<int, Request> _pending = [];
     private readonly ConcurrentQueue<Request?> _outgoing = new(); // null = raw frame in _rawFrames
     private readonly ConcurrentQueue<byte[]> _rawFrames = new();
@@ -28,9 +30,9 @@ internal sealed class Connection
     private readonly ConcurrentQueue<long> _pingsInFlight = new();
     private long _lastAcknowledgedSend;
 
-    private Connection(Socket socket, string server, long handshakeSent)
+    private Connection(Stream stream, string server, long handshakeSent)
     {
-        _socket = socket;
+        _stream = stream;
         Server = server;
         LastReceived = Stopwatch.GetTimestamp();
         LastSent = LastReceived;
@@ -85,6 +87,9 @@ internal sealed class Connection
 
     public Task<Exception?> Completion => _completion.Task;
 
+    /// <summary>Replies still due to the auth packets sent on this connection, oldest first (guarded by the client).</summary>
+    public Queue<TaskCompletionSource> PendingAuthReplies { get; } = new();
+
     public bool IsClosed
     {
         get
@@ -96,10 +101,13 @@ internal sealed class Connection
         }
     }
 
-    /// <summary>Connects and performs the session handshake (ConnectRequest/ConnectResponse).</summary>
-    public static async Task<Connection> ConnectAsync(string host, int port, int sessionTimeoutMs, long sessionId, byte[]? password, long lastZxid, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Connects (with the TLS handshake when <paramref name="tls"/> is given) and performs the session handshake (ConnectRequest/ConnectResponse).</summary>
+    /// <exception cref="AuthenticationException">TLS: the server certificate was refused (the message says why).</exception>
+    public static async Task<Connection> ConnectAsync(string host, int port, int sessionTimeoutMs, long sessionId, byte[]? password, long lastZxid, TimeSpan timeout, TlsClientSettings? tls, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Stream? stream = null;
+        var server = $"ZooKeeper server {host}:{port}";
         try
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -108,6 +116,13 @@ internal sealed class Connection
             try
             {
                 await socket.ConnectAsync(host, port, cts.Token).ConfigureAwait(false);
+                stream = new NetworkStream(socket, ownsSocket: true);
+                if (tls is not null)
+                {
+                    stream = await tls.AuthenticateAsync(stream, host, server, cts.Token).ConfigureAwait(false);
+                    handshakeSent = Stopwatch.GetTimestamp();
+                }
+
                 using (var w = new JuteWriter(64))
                 {
                     w.WriteInt(0); // protocol version
@@ -117,31 +132,39 @@ internal sealed class Connection
                     w.WriteBuffer(password ?? new byte[16]);
                     w.WriteBool(false); // read-only not allowed
                     w.Finish();
-                    await SendAllAsync(socket, w.Buffer.AsMemory(0, w.Length), cts.Token).ConfigureAwait(false);
+                    await stream.WriteAsync(w.Buffer.AsMemory(0, w.Length), cts.Token).ConfigureAwait(false);
                 }
 
                 var header = new byte[4];
-                await ReceiveExactAsync(socket, header, cts.Token).ConfigureAwait(false);
+                await ReceiveExactAsync(stream, header, server, tls, cts.Token).ConfigureAwait(false);
                 var len = BinaryPrimitives.ReadInt32BigEndian(header);
                 if (len is < 20 or > 4096)
                 {
-                    throw new InvalidDataException($"ZooKeeper server {host}:{port} sent a malformed handshake of {len} bytes.");
+                    throw new InvalidDataException($"{server} sent a malformed handshake of {len} bytes{(tls is null ? " (is it a TLS port, such as a secureClientPort? Then enable TLS)" : string.Empty)}.");
                 }
 
                 var body = new byte[len];
-                await ReceiveExactAsync(socket, body, cts.Token).ConfigureAwait(false);
-                var c = new Connection(socket, $"{host}:{port}", handshakeSent);
+                await ReceiveExactAsync(stream, body, server, tls, cts.Token).ConfigureAwait(false);
+                var c = new Connection(stream, $"{host}:{port}", handshakeSent);
                 c.ParseHandshake(body);
                 return c;
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new TimeoutException($"Connecting to ZooKeeper server {host}:{port} took longer than {timeout}.");
+                throw new TimeoutException($"Connecting to {server} took longer than {timeout}{(tls is null ? string.Empty : " (TLS handshake included)")}.");
             }
         }
         catch
         {
-            socket.Dispose();
+            if (stream is null)
+            {
+                socket.Dispose();
+            }
+            else
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
+
             throw;
         }
     }
@@ -157,28 +180,37 @@ internal sealed class Connection
         Expired = timeout <= 0;
     }
 
-    private static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken ct)
-    {
-        while (!data.IsEmpty)
-        {
-            var n = await socket.SendAsync(data, SocketFlags.None, ct).ConfigureAwait(false);
-            data = data[n..];
-        }
-    }
-
-    private static async Task ReceiveExactAsync(Socket socket, Memory<byte> buffer, CancellationToken ct)
+    private static async Task ReceiveExactAsync(Stream stream, Memory<byte> buffer, string server, TlsClientSettings? tls, CancellationToken ct)
     {
         while (!buffer.IsEmpty)
         {
-            var n = await socket.ReceiveAsync(buffer, SocketFlags.None, ct).ConfigureAwait(false);
+            int n;
+            try
+            {
+                n = await stream.ReadAsync(buffer, ct).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                throw new IOException($"{server} closed the connection during the session handshake: {ex.Message}{HandshakeHint(tls)}", ex);
+            }
+
             if (n == 0)
             {
-                throw new IOException("The ZooKeeper server closed the connection during the handshake.");
+                throw new IOException($"{server} closed the connection during the session handshake{HandshakeHint(tls)}.");
             }
 
             buffer = buffer[n..];
         }
     }
+
+    // A server that ends the connection right after the TLS handshake (TLS 1.3 checks the client certificate only then)
+    // or at the first plain bytes (a TLS-only port) does so for a reason the client can only guess at.
+    private static string HandshakeHint(TlsClientSettings? tls) => tls switch
+    {
+        null => " (if it is a TLS port, such as a secureClientPort, enable TLS)",
+        { HasClientCertificate: false } => " (it may require a client certificate: ssl.clientAuth=need)",
+        _ => " (it may not trust the client certificate)",
+    };
 
     /// <summary>Starts the reader loop; <paramref name="onFrame"/> runs for every frame, in order.</summary>
     public void Start(FrameHandler onFrame) => _ = ReadLoopAsync(onFrame);
@@ -322,7 +354,7 @@ internal sealed class Connection
                     continue;
                 }
 
-                await SendAllAsync(_socket, _sendBuffer.AsMemory(0, length), CancellationToken.None).ConfigureAwait(false);
+                await _stream.WriteAsync(_sendBuffer.AsMemory(0, length), CancellationToken.None).ConfigureAwait(false);
                 LastSent = Stopwatch.GetTimestamp();
             }
         }
@@ -371,7 +403,7 @@ internal sealed class Connection
                     }
                 }
 
-                var n = await _socket.ReceiveAsync(buffer.AsMemory(end), SocketFlags.None).ConfigureAwait(false);
+                var n = await _stream.ReadAsync(buffer.AsMemory(end), CancellationToken.None).ConfigureAwait(false);
                 if (n == 0)
                 {
                     throw new IOException($"ZooKeeper server {Server} closed the connection.");
@@ -435,10 +467,11 @@ internal sealed class Connection
 
         try
         {
-            _socket.Dispose();
+            _stream.Dispose();
         }
-        catch (ObjectDisposedException)
+        catch (Exception ex) when (ex is ObjectDisposedException or IOException)
         {
+            // an SslStream may try to send close_notify on a broken socket
         }
 
         foreach (var r in failed)
