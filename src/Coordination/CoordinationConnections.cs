@@ -1,3 +1,4 @@
+using Coordination.Security;
 using Coordination.ZooKeeper;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -9,7 +10,10 @@ namespace Coordination;
 /// <summary>
 /// The process-wide Redis multiplexer and ZooKeeper session shared by every Coordination feature (locks,
 /// configuration, discovery). Both are created on first use. A ZooKeeper session that expires is replaced by
-/// a new client; <see cref="ZooKeeperSessionReplaced"/> tells features to re-create their ephemeral state.
+/// a new client; <see cref="ZooKeeperSessionReplaced"/> tells features to re-create their ephemeral state. Security
+/// (TLS, credentials, the ACL of created nodes) comes from <see cref="ZooKeeperSecurity"/> and <see cref="RedisSecurity"/>;
+/// with a ZooKeeper identity, each new session first checks that it may create nodes under the root
+/// (<see cref="ZooKeeperAccessProblem"/>), so wrong credentials are reported at start, not at the first lock.
 /// </summary>
 internal sealed class CoordinationConnections : ICoordinationConnections, IAsyncDisposable, IDisposable
 {
@@ -21,6 +25,9 @@ internal sealed class CoordinationConnections : ICoordinationConnections, IAsync
     private Task<IConnectionMultiplexer>? _redis;
     private ZooKeeperClient? _zk;
     private bool _disposed;
+    private RedisSecurity? _redisSecurity;
+    private string? _accessProblem;
+    private int _checkingAccess;
 
     /// <summary>Creates the holder; nothing connects until first use.</summary>
     public CoordinationConnections(IOptions<HybridCoordinationOptions> options, ILoggerFactory? loggerFactory = null)
@@ -29,7 +36,23 @@ internal sealed class CoordinationConnections : ICoordinationConnections, IAsync
         _options = options.Value;
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger<CoordinationConnections>();
+        ZooKeeperSecurity = ZooKeeperSecurity.Of(_options);
     }
+
+    /// <summary>The ZooKeeper session's TLS, credentials and node ACL.</summary>
+    public ZooKeeperSecurity ZooKeeperSecurity { get; }
+
+    /// <summary>
+    /// Why ZooKeeper refuses this session's identity the nodes it needs (checked on each new connection of a session
+    /// with credentials, by creating and deleting a probe node under the root), or null.
+    /// </summary>
+    public string? ZooKeeperAccessProblem => Volatile.Read(ref _accessProblem);
+
+    /// <summary>Why the latest Redis TLS handshake refused the server's certificate, or null.</summary>
+    public string? RedisTlsProblem => _redisSecurity?.LastRefusal;
+
+    /// <summary><paramref name="text"/> with the configured passwords masked (for messages from servers and client libraries).</summary>
+    public string Scrub(string text) => Secrets.Scrub(text, _options.SecretValues);
 
     /// <summary>The options the connections were made with.</summary>
     public HybridCoordinationOptions Options => _options;
@@ -73,6 +96,7 @@ internal sealed class CoordinationConnections : ICoordinationConnections, IAsync
         try
         {
             var config = ConfigurationOptions.Parse(_options.Redis!);
+            _redisSecurity = RedisSecurity.Apply(config, _options.RedisTls);
             config.AbortOnConnectFail = false;
             config.BacklogPolicy = BacklogPolicy.FailFast;
             config.ConnectTimeout = (int)Math.Min(_options.ConnectTimeout.TotalMilliseconds, int.MaxValue);
@@ -136,21 +160,79 @@ internal sealed class CoordinationConnections : ICoordinationConnections, IAsync
 
     private ZooKeeperClient CreateZooKeeper()
     {
-        var client = new ZooKeeperClient(new ZooKeeperClientOptions
+        var options = new ZooKeeperClientOptions
         {
             ConnectionString = _options.ZooKeeper!,
             SessionTimeout = _options.SessionTimeout,
             ConnectTimeout = _options.ConnectTimeout,
             OperationTimeout = _options.OperationTimeout,
             UnavailableAfter = _options.ZooKeeperUnavailableAfter,
-        }, _loggerFactory);
+        };
+        ZooKeeperSecurity.ApplyTo(options);
+        var client = new ZooKeeperClient(options, _loggerFactory);
         client.StateChanged += OnZooKeeperStateChanged;
         return client;
+    }
+
+    /// <summary>
+    /// Checks that the session may create (and delete) nodes under the root: creates the root when missing (with the
+    /// node ACL), then an ephemeral probe node, then deletes it. A denial is logged once and kept in
+    /// <see cref="ZooKeeperAccessProblem"/> until a later check passes; connection trouble is reported elsewhere.
+    /// </summary>
+    public async Task CheckZooKeeperAccessAsync(ZooKeeperClient zk)
+    {
+        if (!ZooKeeperSecurity.HasIdentity || Interlocked.Exchange(ref _checkingAccess, 1) == 1)
+        {
+            return;
+        }
+
+        var root = _options.ZooKeeperRoot;
+        try
+        {
+            await zk.EnsurePathAsync(root).WaitAsync(_options.OperationTimeout).ConfigureAwait(false);
+            var probe = await zk.CreateAsync((root == "/" ? string.Empty : root) + "/.access-check-", ReadOnlyMemory<byte>.Empty, CreateMode.EphemeralSequential).WaitAsync(_options.OperationTimeout).ConfigureAwait(false);
+            await zk.DeleteAsync(probe.Path).WaitAsync(_options.OperationTimeout).ConfigureAwait(false);
+            if (Interlocked.Exchange(ref _accessProblem, null) is not null)
+            {
+                Log.ZooKeeperAccessRestored(_logger, root);
+            }
+        }
+        catch (ZooKeeperException ex) when (ex is NoAuthException || ex.Code == ZooKeeperErrorCode.InvalidAcl)
+        {
+            // Creates and deletes are checked against the parent's ACL.
+            var parent = ex.Path is { Length: > 1 } denied ? ZooKeeperPath.GetParent(denied) : root;
+            string? acl = null;
+            try
+            {
+                acl = ZooKeeperSecurity.Describe((await zk.GetAclAsync(parent).WaitAsync(_options.OperationTimeout).ConfigureAwait(false)).Acl);
+            }
+            catch (Exception aclEx) when (aclEx is ZooKeeperException or TimeoutException)
+            {
+            }
+
+            var problem = ZooKeeperSecurity.Denied("this session creating nodes under", parent, ex, acl);
+            if (Interlocked.Exchange(ref _accessProblem, problem) != problem)
+            {
+                Log.ZooKeeperAccessDenied(_logger, problem);
+            }
+        }
+        catch (Exception ex) when (ex is ZooKeeperException or TimeoutException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            Volatile.Write(ref _checkingAccess, 0);
+        }
     }
 
     private void OnZooKeeperStateChanged(object? sender, ZooKeeperStateChangedEventArgs e)
     {
         ZooKeeperStateChanged?.Invoke(sender, e);
+        if (e.Current == ZooKeeperState.Connected && e.Previous == ZooKeeperState.Connecting && sender is ZooKeeperClient connected)
+        {
+            _ = CheckZooKeeperAccessAsync(connected);
+        }
+
         if (e.Current != ZooKeeperState.Expired || sender is not ZooKeeperClient expired)
         {
             return;

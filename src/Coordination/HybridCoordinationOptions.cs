@@ -1,4 +1,6 @@
 using Coordination.Locks;
+using Coordination.Security;
+using Coordination.ZooKeeper;
 
 namespace Coordination;
 
@@ -11,11 +13,30 @@ public sealed class HybridCoordinationOptions
     /// <summary>The configuration section the options are bound from.</summary>
     public const string SectionName = "Coordination";
 
-    /// <summary>StackExchange.Redis configuration string, e.g. <c>127.0.0.1:6379</c>. Required unless the mode is ZooKeeperOnly or InProcess.</summary>
+    /// <summary>
+    /// StackExchange.Redis configuration string, e.g. <c>127.0.0.1:6379</c>; with an ACL user and TLS
+    /// <c>redis.example:6380,ssl=true,user=orders,password=...</c> (the password is masked wherever the library shows
+    /// the string). Required unless the mode is ZooKeeperOnly or InProcess.
+    /// </summary>
     public string? Redis { get; set; }
+
+    /// <summary>TLS to Redis: a private CA, a client certificate, the host-name check (TLS is on with its Enabled or <c>ssl=true</c>).</summary>
+    public RedisTlsOptions RedisTls { get; set; } = new();
 
     /// <summary>ZooKeeper connection string <c>host:port[,host:port...][/chroot]</c>. Required unless the mode is RedisOnly or InProcess.</summary>
     public string? ZooKeeper { get; set; }
+
+    /// <summary>
+    /// Digest credentials <c>user:password</c> of the ZooKeeper session, sent before any request on every connection.
+    /// With them (or a client certificate) every node the library creates gets an ACL: see <see cref="ZooKeeperAcl"/>.
+    /// </summary>
+    public string? ZooKeeperAuth { get; set; }
+
+    /// <summary>TLS to ZooKeeper (the servers' <c>secureClientPort</c>): CA file, client certificate for mutual TLS (an x509 identity), host-name check.</summary>
+    public ZooKeeperTlsOptions ZooKeeperTls { get; set; } = new();
+
+    /// <summary>The ACL of the nodes the library creates once the session has an identity (creator all, admins all, others read).</summary>
+    public ZooKeeperAclOptions ZooKeeperAcl { get; set; } = new();
 
     /// <summary>How locks are decided. Hybrid by default.</summary>
     public LockMode Mode { get; set; } = LockMode.Hybrid;
@@ -56,6 +77,16 @@ public sealed class HybridCoordinationOptions
     /// Unsafe: two holders can overlap if Redis fails over or the session state was wrong. Off by default.
     /// </summary>
     public bool UnsafeAllowRedisOnlyFallback { get; set; }
+
+    /// <summary>The options without secrets (the Redis password and the ZooKeeper password masked), for logs and diagnostics.</summary>
+    public override string ToString() =>
+        $"Mode={Mode}, Redis={Secrets.Redis(Redis) ?? "-"}, RedisTls=[{RedisTls}], RedisPrefix={RedisPrefix}, ZooKeeper={ZooKeeper ?? "-"}, " +
+        $"ZooKeeperAuth={Secrets.Digest(ZooKeeperAuth) ?? "-"}, ZooKeeperTls=[{ZooKeeperTls}], ZooKeeperAcl=[{ZooKeeperAcl}], ZooKeeperRoot={ZooKeeperRoot}, " +
+        $"SessionTimeout={SessionTimeout}, ConnectTimeout={ConnectTimeout}, OperationTimeout={OperationTimeout}, ZooKeeperUnavailableAfter={ZooKeeperUnavailableAfter}, " +
+        $"RedisLease={RedisLease}, MaxKeyLength={MaxKeyLength}, UnsafeAllowRedisOnlyFallback={UnsafeAllowRedisOnlyFallback}";
+
+    /// <summary>The configured secrets, for <see cref="Secrets.Scrub"/>.</summary>
+    internal IReadOnlyList<string> SecretValues => Secrets.Of(Redis, ZooKeeperAuth);
 
     /// <summary><paramref name="child"/> (e.g. <c>locks</c>) under <see cref="ZooKeeperRoot"/>.</summary>
     internal string UnderRoot(string child) => (ZooKeeperRoot == "/" ? string.Empty : ZooKeeperRoot) + "/" + child;

@@ -13,7 +13,9 @@ internal sealed class Kazoo : IAsyncDisposable
     /// Modes: <c>read HOSTS PATH...</c> prints {path: null | {data (base64), ephemeralOwner, version, children}};
     /// <c>hold HOSTS</c> creates /kdata, /keph (ephemeral), /kq/n- (ephemeral sequential and sequential), prints
     /// {session, seq}, waits for a line on stdin, closes its session and prints {closed}; <c>acl HOSTS USER PASSWORD</c>
-    /// creates /ksecret readable only by digest USER:PASSWORD and prints {acl}.
+    /// creates /ksecret readable only by digest USER:PASSWORD and prints {acl}; <c>probe HOSTS PATH...</c> (no
+    /// credentials) tries, on each path, to read it, set its data, create an ephemeral child and delete it, and prints
+    /// {path: {read, set, create, delete}} with "ok" or kazoo's exception name (NoAuthError...).
     /// </summary>
     private const string Script = """
         import sys, json, base64
@@ -46,6 +48,20 @@ internal sealed class Kazoo : IAsyncDisposable
             zk.close()
             emit({"closed": True})
             sys.exit(0)
+        elif mode == "probe":
+            out = {}
+            for p in sys.argv[3:]:
+                r = {}
+                for step, act in (("read", lambda: zk.get(p)), ("set", lambda: zk.set(p, b"kazoo was here")),
+                                  ("create", lambda: zk.create(p + "/kazoo-intruder", b"", ephemeral=True)),
+                                  ("delete", lambda: zk.delete(p))):
+                    try:
+                        act()
+                        r[step] = "ok"
+                    except Exception as e:
+                        r[step] = type(e).__name__
+                out[p] = r
+            emit(out)
         elif mode == "acl":
             acl = make_digest_acl(sys.argv[3], sys.argv[4], all=True)
             zk.create("/ksecret", b"top secret", acl=[acl])

@@ -1,3 +1,4 @@
+using Coordination.Security;
 using Coordination.ZooKeeper;
 using Microsoft.Extensions.Logging;
 
@@ -64,10 +65,27 @@ public sealed class ZooKeeperConfigurationOptions
     /// </summary>
     public string? WriterCredentials { get; set; }
 
+    /// <summary>
+    /// Digest credentials <c>user:password</c> of the source's own session (AddZooKeeper only; <c>AddZooKeeperConfiguration</c>
+    /// uses Coordination:ZooKeeperAuth). Needed to read a tree whose ACL does not let everyone read.
+    /// </summary>
+    public string? ZooKeeperAuth { get; set; }
+
+    /// <summary>TLS of the source's own ZooKeeper connections (AddZooKeeper only; <c>AddZooKeeperConfiguration</c> uses Coordination:ZooKeeperTls).</summary>
+    public ZooKeeperTlsOptions ZooKeeperTls { get; set; } = new();
+
+    /// <summary>TLS of the source's own Redis connection (AddZooKeeper only; <c>AddZooKeeperConfiguration</c> uses Coordination:RedisTls).</summary>
+    public RedisTlsOptions RedisTls { get; set; } = new();
+
     /// <summary>Logger factory for the source's logs (AddZooKeeper runs before DI, so it cannot resolve one). Optional.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
     internal ZooKeeperConfigurationOptions Clone() => (ZooKeeperConfigurationOptions)MemberwiseClone();
+
+    /// <summary>The options without secrets (Redis password, ZooKeeper and writer passwords masked).</summary>
+    public override string ToString() =>
+        $"Path={Path}, ZooKeeper={ZooKeeper ?? "-"}, ZooKeeperAuth={Secrets.Digest(ZooKeeperAuth) ?? "-"}, ZooKeeperTls=[{ZooKeeperTls}], " +
+        $"Redis={Secrets.Redis(Redis) ?? "-"}, RedisTls=[{RedisTls}], RedisPrefix={RedisPrefix}, WriterCredentials={Secrets.Digest(WriterCredentials) ?? "-"}, Optional={Optional}";
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the option and the bad value.</summary>
     internal void Validate(bool needsServers)
@@ -131,6 +149,11 @@ public sealed class ZooKeeperConfigurationOptions
         if (WriterCredentials is not null && (WriterCredentials.IndexOf(':', StringComparison.Ordinal) is <= 0))
         {
             throw new ArgumentException($"{P}.WriterCredentials must be 'user:password' (got a value without a user before ':').", nameof(WriterCredentials));
+        }
+
+        if (needsServers && ZooKeeperSecurity.Problems(P, ZooKeeperAuth, ZooKeeperTls, new ZooKeeperAclOptions()).Concat(RedisSecurity.Problems(P, Redis, RedisTls)).ToList() is { Count: > 0 } security)
+        {
+            throw new ArgumentException(string.Join(" ", security), security[0].Contains("Redis", StringComparison.Ordinal) ? nameof(RedisTls) : nameof(ZooKeeperTls));
         }
     }
 

@@ -54,6 +54,9 @@ public sealed class ZooKeeperConfigurationSource : IConfigurationSource
             SessionTimeout = Options.SessionTimeout,
             ConnectTimeout = Options.ConnectTimeout,
             OperationTimeout = Options.OperationTimeout,
+            ZooKeeperAuth = Options.ZooKeeperAuth,
+            ZooKeeperTls = Options.ZooKeeperTls,
+            RedisTls = Options.RedisTls,
         }), loggerFactory);
         var logger = loggerFactory.CreateLogger<ZooKeeperConfigurationProvider>();
         return new ZooKeeperConfigurationProvider(new ConfigurationStore(Options, connections, ownsConnections: true, logger), logger);

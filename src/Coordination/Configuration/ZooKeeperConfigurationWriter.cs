@@ -5,7 +5,8 @@ using StackExchange.Redis;
 namespace Coordination.Configuration;
 
 /// <summary>
-/// Writes through ZooKeeper (create or set with an expected version; digest ACLs when credentials are configured),
+/// Writes through ZooKeeper (create or set with an expected version; the WriterCredentials' digest ACL when configured,
+/// else the session's node ACL),
 /// then lets the store re-read the node and update the Redis copy if it is older, then publishes the change.
 /// </summary>
 internal sealed class ZooKeeperConfigurationWriter(ConfigurationStore store) : IZooKeeperConfigurationWriter
@@ -152,11 +153,11 @@ internal sealed class ZooKeeperConfigurationWriter(ConfigurationStore store) : I
         return (await zk.CreateAsync(path, data, CreateMode.Persistent, acl, cancellationToken: ct).ConfigureAwait(false)).Stat;
     }
 
-    private IReadOnlyList<ZooKeeperAcl> Acl()
+    private IReadOnlyList<ZooKeeperAcl>? Acl()
     {
         if (store.Options.WriterCredentials is not { } credentials)
         {
-            return ZooKeeperAcl.OpenUnsafe;
+            return null; // the session's node ACL (creator all, others read once it has an identity)
         }
 
         var colon = credentials.IndexOf(':', StringComparison.Ordinal);

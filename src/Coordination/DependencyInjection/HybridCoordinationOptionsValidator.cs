@@ -1,4 +1,5 @@
 using Coordination.Locks;
+using Coordination.Security;
 using Microsoft.Extensions.Options;
 
 namespace Coordination.DependencyInjection;
@@ -21,6 +22,20 @@ internal sealed class HybridCoordinationOptionsValidator : IValidateOptions<Hybr
         {
             errors.Add($"{p}:Redis is required in {o.Mode} mode (a StackExchange.Redis configuration string such as '127.0.0.1:6379').");
         }
+        else if (!string.IsNullOrWhiteSpace(o.Redis))
+        {
+            try
+            {
+                _ = StackExchange.Redis.ConfigurationOptions.Parse(o.Redis);
+            }
+            catch (ArgumentException ex)
+            {
+                errors.Add($"{p}:Redis '{Secrets.Redis(o.Redis)}' is invalid: {Secrets.Scrub(ex.Message, o.SecretValues)}");
+            }
+        }
+
+        errors.AddRange(RedisSecurity.Problems(p, o.Redis, o.RedisTls));
+        errors.AddRange(ZooKeeperSecurity.Problems(p, o.ZooKeeperAuth, o.ZooKeeperTls, o.ZooKeeperAcl));
 
         if (needsZk)
         {

@@ -7,6 +7,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "ZooKeeper session 0x{SessionId:x} expired; a new session replaces it")]
     public static partial void SessionReplaced(ILogger logger, long sessionId);
 
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "{Problem}")]
+    public static partial void ZooKeeperAccessDenied(ILogger logger, string problem);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "ZooKeeper now lets this session create nodes under '{Root}' again")]
+    public static partial void ZooKeeperAccessRestored(ILogger logger, string root);
+
     [LoggerMessage(EventId = 2101, Level = LogLevel.Debug, Message = "Lock '{Key}' acquired (token {FencingToken}, mode {Mode})")]
     public static partial void LockAcquired(ILogger logger, string key, long fencingToken, Locks.LockMode mode);
 
@@ -21,6 +27,9 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2105, Level = LogLevel.Error, Message = "ZooKeeper is unavailable; lock '{Key}' is refused (fail closed)")]
     public static partial void ZooKeeperUnavailable(ILogger logger, string key, Exception? exception);
+
+    [LoggerMessage(EventId = 2113, Level = LogLevel.Error, Message = "Lock '{Key}' is refused (fail closed): {Reason}")]
+    public static partial void ZooKeeperDenied(ILogger logger, string key, string reason);
 
     [LoggerMessage(EventId = 2106, Level = LogLevel.Critical, Message = "ZooKeeper is unavailable; lock '{Key}' is granted by Redis alone because UnsafeAllowRedisOnlyFallback is on")]
     public static partial void UnsafeFallback(ILogger logger, string key);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Coordination.Diagnostics;
 using Coordination.Locks;
+using Coordination.Security;
 using Coordination.ZooKeeper;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -27,7 +28,9 @@ internal sealed class RedisHealthCheck(CoordinationConnections connections) : IH
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return new HealthCheckResult(failure, $"Redis ({o.Redis}) is unreachable: {ex.Message}", ex);
+            // No exception object in the result: health writers may print it, and its message can carry the server's words.
+            var tls = connections.RedisTlsProblem is { } refused ? $"; {refused}" : string.Empty;
+            return new HealthCheckResult(failure, $"Redis ({Secrets.Redis(o.Redis)}) is unreachable: {connections.Scrub(ex.Message)}{tls}", data: new Dictionary<string, object> { ["error"] = ex.GetType().Name });
         }
     }
 }
@@ -49,12 +52,22 @@ internal sealed class ZooKeeperHealthCheck(CoordinationConnections connections) 
             ["sessionId"] = $"0x{zk.SessionId:x}",
             ["server"] = zk.ConnectedServer ?? "-",
             ["sessionTimeoutMs"] = zk.NegotiatedSessionTimeout.TotalMilliseconds,
+            ["tls"] = zk.UsesTls,
+            ["identity"] = connections.ZooKeeperSecurity.Identity,
         };
+        var why = zk.LastConnectionError is { } error ? $" The last connection attempt failed: {connections.Scrub(error.Message)}" : string.Empty;
+        if (zk.State == ZooKeeperState.Connected && connections.ZooKeeperAccessProblem is { } denied)
+        {
+            // Check again in the background: a fixed ACL or password turns the check healthy without a restart.
+            _ = connections.CheckZooKeeperAccessAsync(zk);
+            return Task.FromResult(HealthCheckResult.Unhealthy($"ZooKeeper session 0x{zk.SessionId:x} is connected, but {denied}", data: data));
+        }
+
         var result = zk.State switch
         {
             ZooKeeperState.Connected => HealthCheckResult.Healthy($"ZooKeeper session 0x{zk.SessionId:x} connected to {zk.ConnectedServer}.", data),
-            ZooKeeperState.Suspended => HealthCheckResult.Degraded($"ZooKeeper session 0x{zk.SessionId:x} is reconnecting.", data: data),
-            _ => HealthCheckResult.Unhealthy($"ZooKeeper session is {zk.State} ({connections.Options.ZooKeeper}).", data: data),
+            ZooKeeperState.Suspended => HealthCheckResult.Degraded($"ZooKeeper session 0x{zk.SessionId:x} is reconnecting.{why}", data: data),
+            _ => HealthCheckResult.Unhealthy($"ZooKeeper session is {zk.State} ({connections.Options.ZooKeeper}).{why}", data: data),
         };
         return Task.FromResult(result);
     }

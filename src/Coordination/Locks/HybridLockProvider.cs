@@ -129,7 +129,28 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         Log.ZooKeeperUnavailable(_logger, key, ex);
         CoordinationDiagnostics.Unavailable.Add(1, CoordinationDiagnostics.ModeTag(Mode));
         _status.Set(CoordinationHealthMode.Unavailable, "ZooKeeper is unavailable: no lock is granted (fail closed).");
-        throw new LockUnavailableException($"The {shape.Name} '{key}' cannot be decided: ZooKeeper ({_options.ZooKeeper}) is unavailable ({ex.Message}). No lock was granted.", ex);
+        throw new LockUnavailableException($"The {shape.Name} '{key}' cannot be decided: ZooKeeper ({_options.ZooKeeper}) is unavailable ({_connections.Scrub(ex.Message)}). No lock was granted.", ex);
+    }
+
+    /// <summary>NoAuth or InvalidACL: the session's identity may not queue in the key's directory.</summary>
+    private static bool IsDenied(Exception ex) => ex is NoAuthException || ex is ZooKeeperException { Code: ZooKeeperErrorCode.InvalidAcl };
+
+    /// <summary>
+    /// ZooKeeper refuses this identity the key's queue: fail closed with the reason. Not an outage, so no Redis-only
+    /// fallback: waiting or retrying cannot help until the credentials or the ACL are fixed.
+    /// </summary>
+    private async ValueTask<LockHandle?> DeniedAsync(string key, LockShape shape, string dir, ZooKeeperException ex, GateReservation? reservation)
+    {
+        if (reservation is not null)
+        {
+            await reservation.GiveBackAsync().ConfigureAwait(false);
+        }
+
+        var why = _connections.ZooKeeperSecurity.Denied($"queueing for the {shape.Name} in", dir, ex);
+        Log.ZooKeeperDenied(_logger, key, why);
+        CoordinationDiagnostics.Unavailable.Add(1, CoordinationDiagnostics.ModeTag(Mode));
+        _status.Set(CoordinationHealthMode.Unavailable, why);
+        throw new LockUnavailableException($"The {shape.Name} '{key}' cannot be decided: {why} No lock was granted.", ex);
     }
 
     private async ValueTask<LockHandle?> QueueAndWaitAsync(ZooKeeperClient zk, string key, LockShape shape, string ownerId, TimeSpan? remaining, CancellationToken ct, IConnectionMultiplexer? redis, GateReservation? reservation)
@@ -140,7 +161,11 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         {
             node = await _queue.EnterAsync(zk, _queue.DirectoryOf(key, shape), ownerId, ct, shape.NodeMarker).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is ZooKeeperException and not NoAuthException || ex is TimeoutException)
+        catch (ZooKeeperException ex) when (IsDenied(ex))
+        {
+            return await DeniedAsync(key, shape, _queue.DirectoryOf(key, shape), ex, reservation).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ZooKeeperException || ex is TimeoutException)
         {
             return await UnavailableAsync(key, shape, remaining, ct, ex, null, reservation).ConfigureAwait(false);
         }
@@ -165,7 +190,12 @@ internal sealed class HybridLockProvider : QueuedLockProvider
                 ct,
                 QueueTurnRule.For(shape)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is ZooKeeperException and not NoAuthException || ex is TimeoutException)
+        catch (ZooKeeperException ex) when (IsDenied(ex))
+        {
+            _queue.Janitor.Delete(zk, node.Path);
+            return await DeniedAsync(key, shape, ZooKeeperPath.GetParent(node.Path), ex, reservation).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ZooKeeperException || ex is TimeoutException)
         {
             _queue.Janitor.Delete(zk, node.Path);
             return await UnavailableAsync(key, shape, remaining, ct, ex, null, reservation).ConfigureAwait(false);

@@ -182,7 +182,8 @@ internal sealed class RedisLockProvider : QueuedLockProvider
 
         // A refused command (wrong type, cross-slot, script error...) is an answer, not an outage: named as such.
         var what = transient ? "is unavailable" : "refused the request";
-        return new LockUnavailableException($"The {shape.Name} '{key}' cannot be decided: Redis ({_options.Redis}) {what} ({ex.Message}). No lock was granted.", ex);
+        var tls = _connections.RedisTlsProblem is { } refused ? $"; {refused}" : string.Empty;
+        return new LockUnavailableException($"The {shape.Name} '{key}' cannot be decided: Redis ({Security.Secrets.Redis(_options.Redis)}) {what} ({_connections.Scrub(ex.Message)}{tls}). No lock was granted.", ex);
     }
 
     /// <summary>Redis-only watchdog tick: extend each lease that is still ours; one that is not is lost.</summary>
