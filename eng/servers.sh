@@ -685,7 +685,7 @@ write_redis_acl() {
   mkdir -p "$SERVERS_DIR/redis-secure"
   {
     echo "user default off"
-    echo "user $REDIS_ACL_USER on >$(redis_password) resetkeys ~coord:* ~webapp:* resetchannels &coord:* &webapp:* &__Booksleeve_MasterChanged -@all +@read +@write +@keyspace +@string +@hash +@set +@sortedset +@list +@pubsub +@scripting +@transaction +@connection +info +ping +client|setname +client|id +cluster|nodes +config|get -flushall -flushdb"
+    echo "user $REDIS_ACL_USER on >$(redis_password) resetkeys ~coord:* ~webapp:* resetchannels &coord:* &webapp:* &__Booksleeve_MasterChanged -@all +@read +@write +@keyspace +@string +@hash +@set +@sortedset +@list +@pubsub +@scripting +@transaction +@connection +time +info +ping +client|setname +client|id +cluster|nodes +config|get -flushall -flushdb"
   } >"$SERVERS_DIR/redis-secure/users.acl"
   chmod 600 "$SERVERS_DIR/redis-secure/users.acl"
 }
