@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Runs samples/WebApp against real Redis and ZooKeeper on 127.0.0.1.
 #
-#   eng/run-sample.sh [--port 5080]        (or PORT=5080 eng/run-sample.sh)
+#   eng/run-sample.sh [--port 5080] [--secure]        (or PORT=5080 eng/run-sample.sh)
+#
+# --secure runs it against the secure servers instead: ZooKeeper over TLS with the client certificate (an x509
+# identity) and digest credentials, so every node it creates is creator-all + world-read; Redis over TLS as the ACL
+# user; both trusting the test CA in <state>/secure. Passwords appear masked in its logs and on /api/coordination.
 #
 # Installs what is missing and starts the test servers (eng/servers.sh start), builds the sample, runs it on
 # http://127.0.0.1:<port> and prints where to look. Ctrl+C stops the app and the servers this script started.
@@ -14,12 +18,14 @@ repo="$PWD"
 die() { echo "error: $*" >&2; exit 1; }
 
 port="${PORT:-5080}"
+secure=0
 while (( $# > 0 )); do
   case "$1" in
     --port) [[ $# -ge 2 ]] || die "--port needs a value"; port="$2"; shift 2 ;;
     --port=*) port="${1#--port=}"; shift ;;
-    -h|--help) sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument '$1'; usage: eng/run-sample.sh [--port 5080]" ;;
+    --secure) secure=1; shift ;;
+    -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument '$1'; usage: eng/run-sample.sh [--port 5080] [--secure]" ;;
   esac
 done
 [[ "$port" =~ ^[0-9]+$ ]] && (( port >= 1 && port <= 65535 )) || die "port '$port' is not a port number"
@@ -58,8 +64,20 @@ set -a
 # shellcheck disable=SC1091
 . "$servers_dir/endpoints.env"
 set +a
-export Coordination__Redis="${Coordination__Redis:-$COORD_REDIS}"
-export Coordination__ZooKeeper="${Coordination__ZooKeeper:-$COORD_ZK}"
+if (( secure )); then
+  export Coordination__Redis="${Coordination__Redis:-$COORD_REDIS_TLS,ssl=true,user=$COORD_REDIS_ACL_USER,password=$COORD_REDIS_ACL_PASSWORD}"
+  export Coordination__RedisTls__CaFile="${Coordination__RedisTls__CaFile:-$COORD_TLS_CA}"
+  export Coordination__ZooKeeper="${Coordination__ZooKeeper:-$COORD_ZK_TLS}"
+  export Coordination__ZooKeeperAuth="${Coordination__ZooKeeperAuth:-$COORD_ZK_AUTH}"
+  export Coordination__ZooKeeperTls__Enabled=true
+  export Coordination__ZooKeeperTls__CaFile="${Coordination__ZooKeeperTls__CaFile:-$COORD_TLS_CA}"
+  export Coordination__ZooKeeperTls__ClientCertificateFile="${Coordination__ZooKeeperTls__ClientCertificateFile:-$COORD_TLS_CLIENT_CERT}"
+  export Coordination__ZooKeeperTls__ClientKeyFile="${Coordination__ZooKeeperTls__ClientKeyFile:-$COORD_TLS_CLIENT_KEY}"
+  echo "sample: secure mode (ZooKeeper TLS $COORD_ZK_TLS with client certificate and digest user ${COORD_ZK_AUTH%%:*}; Redis TLS $COORD_REDIS_TLS as ACL user $COORD_REDIS_ACL_USER)"
+else
+  export Coordination__Redis="${Coordination__Redis:-$COORD_REDIS}"
+  export Coordination__ZooKeeper="${Coordination__ZooKeeper:-$COORD_ZK}"
+fi
 
 echo "sample: building samples/WebApp (Release)..."
 build_log="$(mktemp)"
@@ -84,7 +102,7 @@ done
 
 cat <<MSG
 
-  Coordination sample running on $url  (Redis $Coordination__Redis, ZooKeeper $Coordination__ZooKeeper)
+  Coordination sample running on $url  (Redis $(sed 's/password=[^,]*/password=*****/g' <<< "$Coordination__Redis"), ZooKeeper $Coordination__ZooKeeper)
 
     $url/                     start page
     $url/coordination         live dashboard: held locks, waiters, session, degraded mode, config, instances
@@ -96,7 +114,7 @@ cat <<MSG
     curl -X POST '$url/api/orders/42/process?holdMs=8000'   # holds orders:42; a second call meanwhile gets 409
     curl -X POST $url/api/counters/visits/increment         # waits for counters:visits, then increments
 
-  Second instance: eng/run-sample.sh --port $((port + 1))   (in another terminal; shares the servers)
+  Second instance: eng/run-sample.sh --port $((port + 1))$( (( secure )) && echo " --secure")   (in another terminal; shares the servers)
   Ctrl+C stops the app$( (( started_servers )) && echo " and the servers this script started" || echo "; the servers keep running").
 
 MSG

@@ -677,6 +677,14 @@ make_tls_material() {
   chmod 600 "$d"/*.key "$d/redis-password"
 }
 
+# Digest credentials for the ZooKeeper session of the sample and of tests that want a stable identity; kept with the
+# certificates (nodes created with them on the secure ZooKeeper outlive a restart).
+make_zk_digest() {
+  [[ -f "$SECURE_DIR/zk-digest" ]] && return 0
+  echo "webapp:$(openssl rand -hex 16)" >"$SECURE_DIR/zk-digest"
+  chmod 600 "$SECURE_DIR/zk-digest"
+}
+
 redis_password() { cat "$SECURE_DIR/redis-password"; }
 
 # The ACL user may touch only the library's default prefix and the sample's (keys and channels); the default user is
@@ -754,6 +762,7 @@ endpoint_lines() {
   echo "COORD_REDIS_ACL=127.0.0.1:$REDIS_ACL_PORT"
   echo "COORD_REDIS_ACL_USER=$REDIS_ACL_USER"
   if [[ -f "$SECURE_DIR/redis-password" ]]; then echo "COORD_REDIS_ACL_PASSWORD=$(redis_password)"; fi
+  if [[ -f "$SECURE_DIR/zk-digest" ]]; then echo "COORD_ZK_AUTH=$(cat "$SECURE_DIR/zk-digest")"; fi
   echo "COORD_TLS_CA=$(quote "$SECURE_DIR/ca.pem")"
   echo "COORD_TLS_CLIENT_CERT=$(quote "$SECURE_DIR/client.pem")"
   echo "COORD_TLS_CLIENT_KEY=$(quote "$SECURE_DIR/client.key")"
@@ -794,6 +803,7 @@ cmd_start() {
   if alive zk-secure; then check_same_port zk-secure "$ZK_TLS_PLAIN_PORT"; else require_free "$ZK_TLS_PLAIN_PORT" "secure zookeeper (plain port)"; require_free "$ZK_TLS_PORT" "secure zookeeper (TLS port)"; fi
   if alive redis-secure; then check_same_port redis-secure "$REDIS_ACL_PORT"; else require_free "$REDIS_ACL_PORT" "secure redis (ACL port)"; require_free "$REDIS_TLS_PORT" "secure redis (TLS port)"; fi
   make_tls_material
+  make_zk_digest
   # All JVMs boot in parallel (~3 s each on an idle machine); a cold ensemble starts from empty data.
   start_redis
   start_standalone 1

@@ -11,7 +11,7 @@ internal static class Program
 {
     private static readonly Dictionary<string, (string Help, Func<string[], Task<int>> Run)> Modes = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["zk-latency"] = ("--zk host:port [--n 20000] [--seconds 5] [--callers 64]: per-op p50/p99 of the raw-socket floor vs ZooKeeperClient, and pipelined throughput", ZkLatency.RunAsync),
+        ["zk-latency"] = ("--zk host:port [--n 20000] [--seconds 5] [--callers 64] [--zk-tls host:port --zk-tls-plain host:port --ca file]: per-op p50/p99 of the raw-socket floor vs ZooKeeperClient (and on TLS beside plain, same server), and pipelined throughput", ZkLatency.RunAsync),
         ["locks"] = ("--redis host:port --zk host:port [--n 2000] [--handoffs 500] [--only uncontended|handoff|primitives]: acquire+release vs the floor and the peers; two-process hand-off", Locks.LockBench.RunAsync),
         ["locks-handoff-child"] = ("(internal) one side of the two-process hand-off", Locks.LockBench.HandoffChildAsync),
         ["config"] = ("--redis host:port --zk host:port [--subscribers 10] [--n 300]: write-to-callback propagation and cached read latency", Configuration.ConfigBench.RunAsync),

@@ -41,12 +41,13 @@ builder.Services.AddHybridCoordination()
 // Runs only on the leader of "scheduler"; stops when leadership ends, starts again on re-election.
 builder.Services.AddLeaderService<SchedulerService>("scheduler");
 
-// Hangfire on the same Redis: instances with the same prefix share queues, recurring jobs and the dashboard.
+// Hangfire on the same Redis: instances with the same prefix share queues, recurring jobs and the dashboard. It uses
+// Coordination's multiplexer, so TLS trust (Coordination:RedisTls) and credentials are configured once.
 builder.Services.AddHangfire((sp, cfg) => cfg
     .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
     .UseSimpleAssemblyNameTypeSerializer()
     .UseRecommendedSerializerSettings()
-    .UseRedisStorage(redis, new RedisStorageOptions { Prefix = sample.HangfirePrefix })
+    .UseRedisStorage(sp.GetRequiredService<ICoordinationConnections>().GetRedisAsync().GetAwaiter().GetResult(), new RedisStorageOptions { Prefix = sample.HangfirePrefix })
     .UseHybridCoordination(sp));
 builder.Services.AddHangfireServer(o =>
 {

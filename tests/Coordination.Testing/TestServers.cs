@@ -124,6 +124,9 @@ public sealed class TestServers
     /// <summary>That user's password.</summary>
     public string RedisAclPassword => Secure("COORD_REDIS_ACL_PASSWORD");
 
+    /// <summary>Digest credentials (<c>webapp:&lt;random&gt;</c>) for a stable ZooKeeper identity across runs (the sample's).</summary>
+    public string ZooKeeperAuth => Secure("COORD_ZK_AUTH");
+
     /// <summary>The PEM file of the test CA that signed both secure servers' and the client's certificates.</summary>
     public string TlsCaFile => Secure("COORD_TLS_CA");
 
@@ -180,7 +183,7 @@ public sealed class TestServers
             foreach (var name in new[]
             {
                 "COORD_REDIS", "COORD_ZK", "COORD_ZK_ENSEMBLE", "COORD_SENTINEL", "COORD_SENTINEL_SERVICE", "COORD_SENTINEL_REDIS", "COORD_REDIS_CLUSTER", "COORD_SERVERS_DIR", "COORD_REPO_ROOT",
-                "COORD_ZK_TLS", "COORD_ZK_TLS_PLAIN", "COORD_REDIS_TLS", "COORD_REDIS_ACL", "COORD_REDIS_ACL_USER", "COORD_REDIS_ACL_PASSWORD", "COORD_TLS_CA", "COORD_TLS_CLIENT_CERT", "COORD_TLS_CLIENT_KEY",
+                "COORD_ZK_TLS", "COORD_ZK_TLS_PLAIN", "COORD_REDIS_TLS", "COORD_REDIS_ACL", "COORD_REDIS_ACL_USER", "COORD_REDIS_ACL_PASSWORD", "COORD_TLS_CA", "COORD_TLS_CLIENT_CERT", "COORD_TLS_CLIENT_KEY", "COORD_ZK_AUTH",
             })
             {
                 if (environment(name) is { Length: > 0 } value)

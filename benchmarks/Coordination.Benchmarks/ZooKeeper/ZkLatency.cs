@@ -9,6 +9,9 @@ namespace Coordination.Benchmarks.ZooKeeper;
 /// <c>zk-latency</c>: per-operation latency (exists / create ephemeral-sequential / delete, one at a time) of the
 /// raw-socket floor and of <see cref="ZooKeeperClient"/>, interleaved in one process against one server after a
 /// warmup; then ZooKeeperClient's throughput with one caller vs many concurrent callers (pipelined). Prints markdown.
+/// With <c>--zk-tls</c> (a secureClientPort), <c>--zk-tls-plain</c> (the same server's plain port) and <c>--ca</c>, two
+/// more clients join the same rounds: ZooKeeperClient on that server's plain port and on its TLS port, so the TLS
+/// cost is read against the same server.
 /// </summary>
 internal static class ZkLatency
 {
@@ -46,20 +49,49 @@ internal static class ZkLatency
         var warmup = args.GetInt("warmup", Math.Max(2_000, n / 10));
         var seconds = args.GetInt("seconds", 5);
         var callers = args.GetInt("callers", 64);
+        var tlsServer = args.Get("zk-tls", string.Empty);
+        var tlsPlainServer = args.Get("zk-tls-plain", Environment.GetEnvironmentVariable("COORD_ZK_TLS_PLAIN") ?? string.Empty);
+        var ca = args.Get("ca", Environment.GetEnvironmentVariable("COORD_TLS_CA") ?? string.Empty);
+        if (tlsServer.Length > 0 && (tlsPlainServer.Length == 0 || ca.Length == 0))
+        {
+            Console.Error.WriteLine("--zk-tls needs --zk-tls-plain (the same server's plain port) and --ca (its CA's PEM file)");
+            return 2;
+        }
 
         await using var ours = await ZooKeeperClient.ConnectAsync(new ZooKeeperClientOptions { ConnectionString = server, SessionTimeout = TimeSpan.FromSeconds(60) });
+        var disposables = new List<ZooKeeperClient>();
+        var cleanup = new List<Func<Task>>();
         using var floor = await RawZk.ConnectAsync(server);
         using var blocking = await RawZk.ConnectAsync(server);
         var root = "/bench-" + Guid.NewGuid().ToString("N")[..8];
         await ours.CreateAsync(root, ReadOnlyMemory<byte>.Empty);
         try
         {
-            Impl[] impls =
+            List<Impl> all =
             [
                 new("floor: raw socket, async", p => Ignore(floor.ExistsAsync(p)), floor.CreateEphemeralSequentialAsync, floor.DeleteAsync, root + "/f-"),
                 new("floor: raw socket, blocking", p => { blocking.ExistsSync(p); return default; }, p => new(blocking.CreateEphemeralSequentialSync(p)), p => { blocking.DeleteSync(p); return default; }, root + "/b-"),
-                new("ZooKeeperClient", p => new(ours.ExistsAsync(p)), async p => (await ours.CreateAsync(p, ReadOnlyMemory<byte>.Empty, CreateMode.EphemeralSequential)).Path, p => new(ours.DeleteAsync(p)), root + "/o-"),
             ];
+            if (tlsServer.Length > 0)
+            {
+                // The secure server's own root, created by its plain client; both clients work under it.
+                var plain = await ZooKeeperClient.ConnectAsync(new ZooKeeperClientOptions { ConnectionString = tlsPlainServer, SessionTimeout = TimeSpan.FromSeconds(60) });
+                var tls = await ZooKeeperClient.ConnectAsync(new ZooKeeperClientOptions
+                {
+                    ConnectionString = tlsServer,
+                    SessionTimeout = TimeSpan.FromSeconds(60),
+                    Tls = new ZooKeeperTlsOptions { Enabled = true, CaFile = ca },
+                });
+                disposables.Add(plain);
+                disposables.Add(tls);
+                await plain.CreateAsync(root, ReadOnlyMemory<byte>.Empty);
+                cleanup.Add(() => plain.DeleteAsync(root));
+                all.Add(Ours("ZooKeeperClient, secure server, plain port", plain, root + "/p-"));
+                all.Add(Ours("ZooKeeperClient, secure server, TLS port", tls, root + "/t-"));
+            }
+
+            all.Add(Ours("ZooKeeperClient", ours, root + "/o-"));
+            Impl[] impls = [.. all];
 
             Console.WriteLine($"server {server}, {Environment.ProcessorCount} cores, .NET {Environment.Version}, warmup {warmup} cycles, {n} measured cycles per client (interleaved)");
             for (var i = 0; i < warmup; i++)
@@ -95,10 +127,22 @@ internal static class ZkLatency
         finally
         {
             await ours.DeleteAsync(root);
+            foreach (var c in cleanup)
+            {
+                await c();
+            }
+
+            foreach (var d in disposables)
+            {
+                await d.DisposeAsync();
+            }
         }
 
         return 0;
     }
+
+    private static Impl Ours(string name, ZooKeeperClient zk, string prefix) =>
+        new(name, p => new(zk.ExistsAsync(p)), async p => (await zk.CreateAsync(p, ReadOnlyMemory<byte>.Empty, CreateMode.EphemeralSequential)).Path, p => new(zk.DeleteAsync(p)), prefix);
 
     private static async ValueTask Ignore(ValueTask<bool> t) => await t;
 
@@ -123,6 +167,17 @@ internal static class ZkLatency
         {
             var us = stats[oursIndex][o];
             sb.AppendLine(CultureInfo.InvariantCulture, $"| {ops[o]} | {us.P50 / stats[0][o].P50:F2}x | {us.P50 / stats[1][o].P50:F2}x | {us.P99 / stats[0][o].P99:F2}x |");
+        }
+
+        var plainIndex = Array.FindIndex(impls, i => i.Name.EndsWith("plain port", StringComparison.Ordinal));
+        if (plainIndex >= 0)
+        {
+            sb.AppendLine().AppendLine("| operation (secure server) | TLS p50 / plain p50 | TLS p99 / plain p99 |").AppendLine("|---|---:|---:|");
+            for (var o = 0; o < ops.Length; o++)
+            {
+                var (plain, tls) = (stats[plainIndex][o], stats[plainIndex + 1][o]);
+                sb.AppendLine(CultureInfo.InvariantCulture, $"| {ops[o]} | {tls.P50 / plain.P50:F2}x | {tls.P99 / plain.P99:F2}x |");
+            }
         }
 
         Console.Write(sb.ToString());

@@ -105,6 +105,13 @@ public sealed class CoordinationSnapshot(
                 timeoutMs = zk?.NegotiatedSessionTimeout.TotalMilliseconds,
             },
             redis = new { connected = connections.IsRedisConnected },
+            // The settings as the library shows them: passwords masked (Redis password=*****, ZooKeeperAuth user:*****).
+            security = new
+            {
+                options = connections.Options.ToString(),
+                zooKeeperTls = zk?.UsesTls ?? false,
+                zooKeeperLastConnectionError = zk?.LastConnectionError?.Message,
+            },
             locks = locks.Select(l => new
             {
                 key = l.Key,
