@@ -27,6 +27,7 @@ internal sealed class CoordinationConnections : ICoordinationConnections, IAsync
     private bool _disposed;
     private RedisSecurity? _redisSecurity;
     private string? _accessProblem;
+    private string? _redisRefusal;
     private int _checkingAccess;
 
     /// <summary>Creates the holder; nothing connects until first use.</summary>
@@ -105,11 +106,45 @@ internal sealed class CoordinationConnections : ICoordinationConnections, IAsync
                 config.ClientName = "coordination";
             }
 
-            return await ConnectionMultiplexer.ConnectAsync(config).ConfigureAwait(false);
+            var mux = await ConnectionMultiplexer.ConnectAsync(config).ConfigureAwait(false);
+            mux.ConnectionFailed += (_, e) => ReportRedisRefusal(e.EndPoint?.ToString(), e.FailureType, e.Exception);
+            mux.ConnectionRestored += (_, _) => Volatile.Write(ref _redisRefusal, null);
+            if (!mux.IsConnected)
+            {
+                // The first connection failed without an exception (AbortOnConnectFail is off): a fail-fast PING says why.
+                try
+                {
+                    await mux.GetDatabase().PingAsync().ConfigureAwait(false);
+                }
+                catch (RedisException ex)
+                {
+                    var cause = ex.InnerException as RedisConnectionException ?? ex as RedisConnectionException;
+                    ReportRedisRefusal(null, cause?.FailureType ?? ConnectionFailureType.None, cause);
+                }
+            }
+
+            return mux;
         }
         finally
         {
             _redisGate.Release();
+        }
+    }
+
+    // A refused Redis connection (wrong credentials, refused certificate) is an error worth one log line per cause, not
+    // one per reconnect attempt; a transient socket failure is the multiplexer's business.
+    private void ReportRedisRefusal(string? endpoint, ConnectionFailureType failure, Exception? exception)
+    {
+        if (failure is not (ConnectionFailureType.AuthenticationFailure or ConnectionFailureType.ProtocolFailure))
+        {
+            return;
+        }
+
+        var tls = RedisTlsProblem is { } refused ? $"; {refused}" : string.Empty;
+        var why = $"Redis ({endpoint ?? Secrets.Redis(_options.Redis)}) refused the connection ({failure}): {Scrub(exception?.Message ?? "no details")}{tls}";
+        if (Interlocked.Exchange(ref _redisRefusal, why) != why)
+        {
+            Log.RedisRefused(_logger, why);
         }
     }
 

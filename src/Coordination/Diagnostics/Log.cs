@@ -13,6 +13,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "ZooKeeper now lets this session create nodes under '{Root}' again")]
     public static partial void ZooKeeperAccessRestored(ILogger logger, string root);
 
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "{Problem}")]
+    public static partial void RedisRefused(ILogger logger, string problem);
+
     [LoggerMessage(EventId = 2101, Level = LogLevel.Debug, Message = "Lock '{Key}' acquired (token {FencingToken}, mode {Mode})")]
     public static partial void LockAcquired(ILogger logger, string key, long fencingToken, Locks.LockMode mode);
 

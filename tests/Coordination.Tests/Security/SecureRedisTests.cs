@@ -128,6 +128,11 @@ public sealed class SecureRedisTests
         var report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Name == "coordination-redis");
         var redis = report.Entries["coordination-redis"];
         Assert.Equal(HealthStatus.Degraded, redis.Status);
+        await Poll.UntilAsync(() => logs.Entries.Any(e => e.EventId.Id == 2004), "the refused Redis connection is logged as an error");
+        var refused = logs.Entries.Where(e => e.EventId.Id == 2004).ToList();
+        Assert.Single(refused);
+        Assert.Equal(LogLevel.Error, refused[0].Level);
+        Assert.Contains("AuthenticationFailure", refused[0].Message, StringComparison.Ordinal);
         Assert.Contains("password=*****", redis.Description, StringComparison.Ordinal);
         Assert.DoesNotContain(wrong, redis.Description, StringComparison.Ordinal);
         Assert.DoesNotContain(logs.Entries, e => e.ToString().Contains(wrong, StringComparison.Ordinal));

@@ -296,6 +296,32 @@ public sealed class SecureZooKeeperTests
     }
 
     [Fact]
+    public async Task TheConfigurationSourcesOwnSession_UsesItsTlsAndCredentials()
+    {
+        // builder.Configuration.AddZooKeeper(...) runs before DI and owns its session: its options carry the security.
+        var root = "/cfg-" + TestNamespace.NewId();
+        var write = new ZooKeeperClientOptions { ConnectionString = Servers.ZooKeeperTlsPlain, DefaultAcl = [ZooKeeperAcl.Digest("reader", "pw"), .. ZooKeeperAcl.CreatorAll] };
+        write.AuthInfo.Add(ZooKeeperAuthInfo.Digest("reader", "pw"));
+        await using (var admin = await ZooKeeperClient.ConnectAsync(write))
+        {
+            await admin.EnsurePathAsync(root + "/Payments");
+            await admin.CreateAsync(root + "/Payments/Retries", "7"u8.ToArray()); // readable by 'reader' only
+        }
+
+        using var config = Configuration.ConfigTestEnvironment.Build(Configuration.ConfigTestEnvironment.Options(root, "coord:" + TestNamespace.NewId() + ":", zooKeeper: Servers.ZooKeeperTls, more: o =>
+        {
+            o.ZooKeeperTls.Enabled = true;
+            o.ZooKeeperTls.CaFile = Servers.TlsCaFile;
+            o.ZooKeeperAuth = "reader:pw";
+        }));
+
+        Assert.Equal("7", config["Payments:Retries"]);
+        var options = Configuration.ConfigTestEnvironment.Provider(config).Store.Options.ToString();
+        Assert.Contains("ZooKeeperAuth=reader:*****", options, StringComparison.Ordinal);
+        Assert.DoesNotContain(":pw", options, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void BadSecuritySettings_FailTheStart_WithMessagesNamingTheOptionAndNeverThePassword()
     {
         using var certs = TestCertificates.Create();
