@@ -142,8 +142,9 @@ public sealed class SecureRedisTests
     public async Task AnUntrustedCertificate_IsNamedInTheHealthCheck()
     {
         using var certs = TestCertificates.Create();
+        var logs = new CapturingLoggerProvider();
         var services = new ServiceCollection();
-        services.AddLogging();
+        services.AddLogging(l => l.AddProvider(logs));
         services.AddHybridCoordination(o =>
         {
             o.Mode = LockMode.RedisOnly;
@@ -164,6 +165,9 @@ public sealed class SecureRedisTests
 
         var ex = await Assert.ThrowsAsync<LockUnavailableException>(() => provider.GetRequiredService<IDistributedLockProvider>().AcquireAsync("k", TimeSpan.FromSeconds(5)).AsTask());
         Assert.Contains("not trusted", ex.Message, StringComparison.Ordinal);
+        var refused = Assert.Single(logs.Entries, e => e.EventId.Id == 2004);
+        Assert.Equal(LogLevel.Error, refused.Level);
+        Assert.Contains("not trusted", refused.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(Servers.RedisAclPassword, ex.Message, StringComparison.Ordinal);
     }
 
