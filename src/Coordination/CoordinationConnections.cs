@@ -118,8 +118,14 @@ internal sealed class CoordinationConnections : ICoordinationConnections, IAsync
                 }
                 catch (RedisException ex)
                 {
-                    var cause = ex.InnerException as RedisConnectionException ?? ex as RedisConnectionException;
-                    ReportRedisRefusal(null, cause?.FailureType ?? ConnectionFailureType.None, cause);
+                    // The cause is the innermost connection failure (the outer one says "no connection is available").
+                    var cause = ex as RedisConnectionException;
+                    for (var e = ex.InnerException; e is not null; e = e.InnerException)
+                    {
+                        cause = e as RedisConnectionException ?? cause;
+                    }
+
+                    ReportRedisRefusal(null, cause?.FailureType ?? ConnectionFailureType.None, cause ?? ex);
                 }
             }
 
@@ -135,7 +141,7 @@ internal sealed class CoordinationConnections : ICoordinationConnections, IAsync
     // one per reconnect attempt; a transient socket failure is the multiplexer's business.
     private void ReportRedisRefusal(string? endpoint, ConnectionFailureType failure, Exception? exception)
     {
-        if (failure is not (ConnectionFailureType.AuthenticationFailure or ConnectionFailureType.ProtocolFailure))
+        if (failure is not (ConnectionFailureType.AuthenticationFailure or ConnectionFailureType.ProtocolFailure) && RedisTlsProblem is null)
         {
             return;
         }

@@ -55,6 +55,26 @@ public sealed class SecureZooKeeperTests
         return builder.Build();
     }
 
+    /// <summary>Starts <paramref name="host"/>, runs <paramref name="test"/>, stops the host whatever happens.</summary>
+    private static async Task RunAsync(IHost host, Func<IServiceProvider, Task> test)
+    {
+        await host.StartAsync();
+        try
+        {
+            await test(host.Services);
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    private static string LockDir(string key) => "/coordination/locks/" + Keys.LockKey.ToNodeName(key);
+
+    /// <summary>The one node in the queue directory of lock <paramref name="key"/>.</summary>
+    private static async Task<string> HeldNodeAsync(ZooKeeperClient zk, string key) =>
+        LockDir(key) + "/" + Assert.Single((await zk.GetChildrenAsync(LockDir(key))).Children);
+
     private static async Task<HealthReportEntry> HealthAsync(IHost host, string name)
     {
         var report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Name == name);
@@ -78,10 +98,8 @@ public sealed class SecureZooKeeperTests
         var ns = TestNamespace.Create();
         var secret = "pw-" + TestNamespace.NewId();
         using var host = BuildHost(ns, Servers.ZooKeeper, o => o.ZooKeeperAuth = "app:" + secret, everything: true);
-        await host.StartAsync();
-        try
+        await RunAsync(host, async services =>
         {
-            var services = host.Services;
             await using var held = await services.GetRequiredService<IDistributedLockProvider>().AcquireAsync("orders:42", TimeSpan.FromSeconds(10));
             await using var permit = await services.GetRequiredService<IDistributedSemaphoreProvider>().AcquireAsync("reports", 2, TimeSpan.FromSeconds(10));
             await using var read = await services.GetRequiredService<IDistributedReaderWriterLockProvider>().AcquireReadAsync("settings", TimeSpan.FromSeconds(10));
@@ -93,8 +111,8 @@ public sealed class SecureZooKeeperTests
             var owner = ZooKeeperAcl.Digest("app", secret);
             IReadOnlyList<ZooKeeperAcl> expected = [owner, new ZooKeeperAcl(ZooKeeperPermissions.Read, "world", "anyone")];
             var tree = await TreeAsync(zk, "/");
-            var lockDir = "/coordination/locks/" + Keys.LockKey.ToNodeName("orders:42");
-            var lockNode = lockDir + "/" + Assert.Single((await zk.GetChildrenAsync(lockDir)).Children);
+            var lockDir = LockDir("orders:42");
+            var lockNode = await HeldNodeAsync(zk, "orders:42");
             var registration = "/coordination/services/orders/orders-1";
             var electionNode = Assert.Single(tree, p => p.StartsWith("/coordination/elections/", StringComparison.Ordinal) && p.Count(c => c == '/') == 4);
             Assert.Contains(lockNode, tree);
@@ -124,11 +142,7 @@ public sealed class SecureZooKeeperTests
             Assert.Equal("NoAuthError", probed.GetProperty(lockDir).GetProperty("create").GetString());
             Assert.False(held.LostToken.IsCancellationRequested);
             Assert.NotNull(await zk.ExistsAsync(lockNode));
-        }
-        finally
-        {
-            await host.StopAsync();
-        }
+        });
     }
 
     [Fact]
@@ -136,18 +150,12 @@ public sealed class SecureZooKeeperTests
     {
         var ns = TestNamespace.Create();
         using var host = BuildHost(ns, Servers.ZooKeeper, _ => { });
-        await host.StartAsync();
-        try
+        await RunAsync(host, async services =>
         {
-            await using var held = await host.Services.GetRequiredService<IDistributedLockProvider>().AcquireAsync("k", TimeSpan.FromSeconds(10));
-            var zk = host.Services.GetRequiredService<CoordinationConnections>().GetZooKeeper();
-            var dir = "/coordination/locks/" + Keys.LockKey.ToNodeName("k");
-            Assert.Equal(ZooKeeperAcl.OpenUnsafe, (await zk.GetAclAsync(dir)).Acl);
-        }
-        finally
-        {
-            await host.StopAsync();
-        }
+            await using var held = await services.GetRequiredService<IDistributedLockProvider>().AcquireAsync("k", TimeSpan.FromSeconds(10));
+            var zk = services.GetRequiredService<CoordinationConnections>().GetZooKeeper();
+            Assert.Equal(ZooKeeperAcl.OpenUnsafe, (await zk.GetAclAsync(LockDir("k"))).Acl);
+        });
     }
 
     [Fact]
@@ -156,19 +164,13 @@ public sealed class SecureZooKeeperTests
         var ns = TestNamespace.Create();
         using (var owner = BuildHost(ns, Servers.ZooKeeper, o => o.ZooKeeperAuth = "app:right"))
         {
-            await owner.StartAsync();
-            await using (await owner.Services.GetRequiredService<IDistributedLockProvider>().AcquireAsync("k", TimeSpan.FromSeconds(10)))
-            {
-            }
-
-            await owner.StopAsync();
+            await RunAsync(owner, async services => await (await services.GetRequiredService<IDistributedLockProvider>().AcquireAsync("k", TimeSpan.FromSeconds(10))).DisposeAsync());
         }
 
         var logs = new CapturingLoggerProvider();
         var wrong = "bad-" + TestNamespace.NewId();
         using var host = BuildHost(ns, Servers.ZooKeeper, o => o.ZooKeeperAuth = "app:" + wrong, logs);
-        await host.StartAsync();
-        try
+        await RunAsync(host, async services =>
         {
             await Poll.UntilAsync(() => logs.Entries.Any(e => e.EventId.Id == 2002), "the start-up access check reports the denial");
             var error = logs.Entries.First(e => e.EventId.Id == 2002);
@@ -182,7 +184,7 @@ public sealed class SecureZooKeeperTests
             Assert.Equal(HealthStatus.Unhealthy, health.Status);
             Assert.Contains("NoAuth", health.Description, StringComparison.Ordinal);
 
-            var locks = host.Services.GetRequiredService<IDistributedLockProvider>();
+            var locks = services.GetRequiredService<IDistributedLockProvider>();
             var ex = await Assert.ThrowsAsync<LockUnavailableException>(() => locks.TryAcquireAsync("k", TimeSpan.Zero).AsTask());
             Assert.Contains("NoAuth", ex.Message, StringComparison.Ordinal);
             Assert.Contains("digest user 'app'", ex.Message, StringComparison.Ordinal);
@@ -190,15 +192,11 @@ public sealed class SecureZooKeeperTests
             Assert.IsType<NoAuthException>(ex.InnerException);
             Assert.DoesNotContain(logs.Entries, e => e.ToString().Contains(wrong, StringComparison.Ordinal));
             Assert.DoesNotContain(wrong, ex.Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            await host.StopAsync();
-        }
+        });
     }
 
     [Fact]
-    public async Task AnAdminIdentity_MayDeleteWhatTheApplicationCreated_OthersMayNot()
+    public async Task AnAdminIdentity_MayDeleteAHeldLocksNode_AndTheHolderLearnsItLostTheLock()
     {
         var ns = TestNamespace.Create();
         using var host = BuildHost(ns, Servers.ZooKeeper, o =>
@@ -206,23 +204,16 @@ public sealed class SecureZooKeeperTests
             o.ZooKeeperAuth = "app:pw";
             o.ZooKeeperAcl.AdminIdentities.Add("digest:" + ZooKeeperAcl.Digest("ops", "ops-pw").Id);
         });
-        await host.StartAsync();
-        try
+        await RunAsync(host, async services =>
         {
-            await using var held = await host.Services.GetRequiredService<IDistributedLockProvider>().AcquireAsync("k", TimeSpan.FromSeconds(10));
-            var dir = "/coordination/locks/" + Keys.LockKey.ToNodeName("k");
+            await using var held = await services.GetRequiredService<IDistributedLockProvider>().AcquireAsync("k", TimeSpan.FromSeconds(10));
             var options = new ZooKeeperClientOptions { ConnectionString = Servers.ZooKeeper + ns.Chroot };
             options.AuthInfo.Add(ZooKeeperAuthInfo.Digest("ops", "ops-pw"));
             await using var ops = await ZooKeeperClient.ConnectAsync(options);
-            var node = dir + "/" + Assert.Single((await ops.GetChildrenAsync(dir)).Children);
 
-            await ops.DeleteAsync(node);
+            await ops.DeleteAsync(await HeldNodeAsync(ops, "k"));
             await Poll.UntilAsync(() => held.LostToken.IsCancellationRequested, "the holder learns its node was deleted");
-        }
-        finally
-        {
-            await host.StopAsync();
-        }
+        });
     }
 
     [Fact]
@@ -236,14 +227,13 @@ public sealed class SecureZooKeeperTests
             o.ZooKeeperTls.ClientCertificateFile = Servers.TlsClientCertificateFile;
             o.ZooKeeperTls.ClientKeyFile = Servers.TlsClientKeyFile;
         });
-        await host.StartAsync();
-        try
+        await RunAsync(host, async services =>
         {
-            await using var held = await host.Services.GetRequiredService<IDistributedLockProvider>().AcquireAsync("orders:7", TimeSpan.FromSeconds(10));
-            var zk = host.Services.GetRequiredService<CoordinationConnections>().GetZooKeeper();
+            await using var held = await services.GetRequiredService<IDistributedLockProvider>().AcquireAsync("orders:7", TimeSpan.FromSeconds(10));
+            var zk = services.GetRequiredService<CoordinationConnections>().GetZooKeeper();
             Assert.True(zk.UsesTls);
-            var dir = "/coordination/locks/" + Keys.LockKey.ToNodeName("orders:7");
-            var node = dir + "/" + Assert.Single((await zk.GetChildrenAsync(dir)).Children);
+            var dir = LockDir("orders:7");
+            var node = await HeldNodeAsync(zk, "orders:7");
             Assert.Equal(
                 [new ZooKeeperAcl(ZooKeeperPermissions.All, "x509", "CN=coordination-client,O=Coordination"), new ZooKeeperAcl(ZooKeeperPermissions.Read, "world", "anyone")],
                 (await zk.GetAclAsync(dir)).Acl);
@@ -254,11 +244,7 @@ public sealed class SecureZooKeeperTests
             Assert.Equal("NoAuthError", probed.GetProperty(node).GetProperty("delete").GetString());
             Assert.Equal("NoAuthError", probed.GetProperty(dir).GetProperty("create").GetString());
             Assert.Equal(HealthStatus.Healthy, (await HealthAsync(host, "coordination-zookeeper")).Status);
-        }
-        finally
-        {
-            await host.StopAsync();
-        }
+        });
     }
 
     [Fact]
@@ -273,8 +259,7 @@ public sealed class SecureZooKeeperTests
             o.OperationTimeout = TimeSpan.FromSeconds(30);
             o.ConnectTimeout = TimeSpan.FromSeconds(30);
         }, logs);
-        await host.StartAsync();
-        try
+        await RunAsync(host, async services =>
         {
             await Poll.UntilAsync(() => logs.Entries.Any(e => e.EventId.Id == 1009), "the refused certificate is logged");
             Assert.Equal(LogLevel.Error, logs.Entries.First(e => e.EventId.Id == 1009).Level);
@@ -285,14 +270,10 @@ public sealed class SecureZooKeeperTests
             Assert.Contains(certs.ForeignCaFile, health.Description, StringComparison.Ordinal);
 
             // Fails at once with the reason, not after the 30 s connect timeout.
-            var ex = await Assert.ThrowsAsync<LockUnavailableException>(() => host.Services.GetRequiredService<IDistributedLockProvider>().AcquireAsync("k", TimeSpan.FromSeconds(30)).AsTask());
+            var ex = await Assert.ThrowsAsync<LockUnavailableException>(() => services.GetRequiredService<IDistributedLockProvider>().AcquireAsync("k", TimeSpan.FromSeconds(30)).AsTask());
             Assert.Contains("not trusted", ex.Message, StringComparison.Ordinal);
             Assert.Contains("No lock was granted", ex.Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            await host.StopAsync();
-        }
+        });
     }
 
     [Fact]
