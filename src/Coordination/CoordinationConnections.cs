@@ -118,14 +118,7 @@ internal sealed class CoordinationConnections : ICoordinationConnections, IAsync
                 }
                 catch (RedisException ex)
                 {
-                    // The cause is the innermost connection failure (the outer one says "no connection is available").
-                    var cause = ex as RedisConnectionException;
-                    for (var e = ex.InnerException; e is not null; e = e.InnerException)
-                    {
-                        cause = e as RedisConnectionException ?? cause;
-                    }
-
-                    ReportRedisRefusal(null, cause?.FailureType ?? ConnectionFailureType.None, cause ?? ex);
+                    NoteRedisFailure(ex);
                 }
             }
 
@@ -135,6 +128,21 @@ internal sealed class CoordinationConnections : ICoordinationConnections, IAsync
         {
             _redisGate.Release();
         }
+    }
+
+    /// <summary>
+    /// Reports a Redis failure seen by a caller (health check, first connection) when it is a refusal; the cause is the
+    /// innermost connection failure (the outer exception only says that no connection is available).
+    /// </summary>
+    public void NoteRedisFailure(Exception ex)
+    {
+        var cause = ex as RedisConnectionException;
+        for (var e = ex.InnerException; e is not null; e = e.InnerException)
+        {
+            cause = e as RedisConnectionException ?? cause;
+        }
+
+        ReportRedisRefusal(null, cause?.FailureType ?? ConnectionFailureType.None, cause ?? ex);
     }
 
     // A refused Redis connection (wrong credentials, refused certificate) is an error worth one log line per cause, not
