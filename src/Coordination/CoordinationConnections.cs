@@ -154,11 +154,12 @@ internal sealed class CoordinationConnections : ICoordinationConnections, IAsync
             return;
         }
 
-        var tls = RedisTlsProblem is { } refused ? $"; {refused}" : string.Empty;
-        var why = $"Redis ({endpoint ?? Secrets.Redis(_options.Redis)}) refused the connection ({failure}): {Scrub(exception?.Message ?? "no details")}{tls}";
-        if (Interlocked.Exchange(ref _redisRefusal, why) != why)
+        // One line per cause: the refused certificate, else the kind of refusal (the messages vary from attempt to attempt).
+        var tls = RedisTlsProblem;
+        var cause = tls ?? failure.ToString();
+        if (Interlocked.Exchange(ref _redisRefusal, cause) != cause)
         {
-            Log.RedisRefused(_logger, why);
+            Log.RedisRefused(_logger, $"Redis ({endpoint ?? Secrets.Redis(_options.Redis)}) refused the connection ({failure}): {Scrub(exception?.Message ?? "no details")}{(tls is null ? string.Empty : "; " + tls)}");
         }
     }
 
