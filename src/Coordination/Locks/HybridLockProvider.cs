@@ -140,7 +140,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         {
             node = await _queue.EnterAsync(zk, _queue.DirectoryOf(key, shape), ownerId, ct, shape.NodeMarker).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is ZooKeeperException and not NoAuthException || ex is TimeoutException)
+        catch (Exception ex) when (ex is ZooKeeperException and not NoAuthException || ex is TimeoutException || SessionEnded(ex, zk))
         {
             return await UnavailableAsync(key, shape, remaining, ct, ex, null, reservation).ConfigureAwait(false);
         }
@@ -165,7 +165,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
                 ct,
                 QueueTurnRule.For(shape)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is ZooKeeperException and not NoAuthException || ex is TimeoutException)
+        catch (Exception ex) when (ex is ZooKeeperException and not NoAuthException || ex is TimeoutException || SessionEnded(ex, zk))
         {
             _queue.Janitor.Delete(zk, node.Path);
             return await UnavailableAsync(key, shape, remaining, ct, ex, null, reservation).ConfigureAwait(false);
@@ -203,6 +203,13 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         Log.LockAcquired(_logger, key, handle.FencingToken, Mode);
         return handle;
     }
+
+    /// <summary>
+    /// The session the attempt ran on expired and its client was disposed under it (a process paused past its
+    /// session, or a long partition): the caller learns that ZooKeeper could not decide, not about our internals.
+    /// </summary>
+    private static bool SessionEnded(Exception ex, ZooKeeperClient zk) =>
+        ex is ObjectDisposedException && zk.State is ZooKeeperState.Expired or ZooKeeperState.Closed;
 
     private void OnZooKeeperStateChanged(object? sender, ZooKeeperStateChangedEventArgs e)
     {
