@@ -188,27 +188,23 @@ call() { # call <method> <path> <expected status> [grep pattern]
   if [[ -n "${4:-}" ]]; then grep -q -- "$4" "$work/body" || fail "$1 $2: body lacks '$4': $(head -c 400 "$work/body")"; fi
 }
 
-call POST "/orders/1" 200 '"fencingToken":[1-9]'
-curl -s -o /dev/null -X POST "$base/orders/2?holdMs=4000" & hold=$!
-for _ in $(seq 1 40); do
-  code="$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/orders/2")"
-  [[ "$code" == 409 ]] && break
-  sleep 0.1
-done
-requests=$((requests + 1))
-[[ "$code" == 409 ]] || fail "POST /orders/2 while held returned $code, expected 409"
-wait "$hold" || true
+busy() { # busy <path> <lock key> <what>: while one POST holds the lock (the dashboard lists it), another POST gets 409
+  local hold code=""
+  curl -s -o /dev/null -X POST "$base$1?holdMs=8000" & hold=$!
+  for _ in $(seq 1 100); do
+    curl -s "$base/coordination/api/snapshot" | grep -q "\"key\":\"$2\"" && break
+    sleep 0.1
+  done
+  code="$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base$1")"
+  requests=$((requests + 2))
+  [[ "$code" == 409 ]] || fail "POST $1 while $3 returned $code, expected 409"
+  wait "$hold" || true
+}
 
+call POST "/orders/1" 200 '"fencingToken":[1-9]'
+busy "/orders/2" "orders:2" "another request held the lock ([DistributedLock])"
 call POST "/reports/acme" 200 'rebuilt acme'
-curl -s -o /dev/null -X POST "$base/reports/busy?holdMs=4000" & hold=$!
-for _ in $(seq 1 40); do
-  code="$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/reports/busy")"
-  [[ "$code" == 409 ]] && break
-  sleep 0.1
-done
-requests=$((requests + 1))
-[[ "$code" == 409 ]] || fail "POST /reports/busy while running returned $code, expected 409 ([Singleton] aspect)"
-wait "$hold" || true
+busy "/reports/busy" "reports:busy" "another call ran ([Singleton] aspect)"
 
 call POST "/jobs/nightly" 200 '"id"'
 job="$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' "$work/body")"
