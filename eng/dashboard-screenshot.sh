@@ -26,12 +26,20 @@ for port in 5180 5181; do
   for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.5; done
 done
 a=http://127.0.0.1:5180 b=http://127.0.0.1:5181
-increments=()
-for i in $(seq 1 40); do
-  curl -s -o /dev/null -X POST "$([[ $((i % 2)) == 0 ]] && echo $a || echo $b)/api/counters/visits/increment" &
-  increments+=($!)
+# A minute of traffic, so the charts have several buckets: contended counters and a refused try-once per round.
+for round in 1 2 3 4 5 6 7; do
+  increments=()
+  for i in $(seq 1 $((4 + round * 2))); do
+    curl -s -o /dev/null -X POST "$([[ $((i % 2)) == 0 ]] && echo $a || echo $b)/api/counters/visits/increment" &
+    increments+=($!)
+  done
+  curl -s -o /dev/null -X POST "$a/api/orders/$round/process?holdMs=1500" &
+  sleep 0.5
+  curl -s -o /dev/null -X POST "$b/api/orders/$round/process"        # 409: a contention
+  wait "${increments[@]}" || true
+  sleep 8
 done
-wait "${increments[@]}" || true
+curl -s -o /dev/null -X PUT "$a/api/config/Greeting" -d 'Hello from the dashboard'
 curl -s -o /dev/null -X POST "$a/api/orders/42/process?holdMs=20000" &
 curl -s -o /dev/null -X POST "$b/api/orders/7/process?holdMs=20000" &
 curl -s -o /dev/null -X POST "$a/api/exports/acme?holdMs=20000" &
@@ -39,8 +47,7 @@ curl -s -o /dev/null "$b/api/tenants/acme/settings?holdMs=20000" &
 curl -s -o /dev/null "$a/api/tenants/acme/settings?holdMs=20000" &
 sleep 1
 for _ in 1 2 3; do curl -s -o /dev/null -X POST "$b/api/orders/42/process"; done     # 409: contentions on the chart
-curl -s -o /dev/null -X PUT "$a/api/config/Greeting" -d 'Hello from the dashboard'
 sleep 3
 chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run --hide-scrollbars \
-  --user-data-dir="$(mktemp -d)" --window-size=1280,1900 --virtual-time-budget=4000 --screenshot="$out" "$b/coordination" 2>/dev/null
+  --user-data-dir="$(mktemp -d)" --window-size=1280,1480 --virtual-time-budget=4000 --screenshot="$out" "$b/coordination" 2>/dev/null
 echo "wrote $out"
