@@ -39,7 +39,7 @@ for round in 1 2 3 4 5 6 7; do
   wait "${increments[@]}" || true
   sleep 8
 done
-curl -s -o /dev/null -X PUT "$a/api/config/Greeting" -d 'Hello from the dashboard'
+curl -s -o /dev/null -X PUT "$a/api/config/Greeting" -d "Hello at $(date +%T)"   # a new value: an unchanged one is no change
 curl -s -o /dev/null -X POST "$a/api/orders/42/process?holdMs=20000" &
 curl -s -o /dev/null -X POST "$b/api/orders/7/process?holdMs=20000" &
 curl -s -o /dev/null -X POST "$a/api/exports/acme?holdMs=20000" &
@@ -49,5 +49,5 @@ sleep 1
 for _ in 1 2 3; do curl -s -o /dev/null -X POST "$b/api/orders/42/process"; done     # 409: contentions on the chart
 sleep 3
 chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run --hide-scrollbars \
-  --user-data-dir="$(mktemp -d)" --window-size=1280,1480 --virtual-time-budget=4000 --screenshot="$out" "$b/coordination" 2>/dev/null
+  --user-data-dir="$(mktemp -d)" --window-size=1280,1600 --virtual-time-budget=4000 --screenshot="$out" "$b/coordination" 2>/dev/null
 echo "wrote $out"
