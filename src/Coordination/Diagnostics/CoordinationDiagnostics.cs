@@ -38,5 +38,30 @@ public static class CoordinationDiagnostics
 
     internal static readonly Histogram<double> ElectionTermDuration = Meter.CreateHistogram<double>("coordination.election.term.duration", "ms", "How long this instance led, per term.");
 
+    /// <summary>Tag of the lock instruments naming the key (lock, semaphore or reader-writer lock).</summary>
+    public const string KeyTag = "coordination.lock.key";
+
+    /// <summary>Tag of the lock instruments naming the primitive: <c>lock</c>, <c>semaphore</c>, <c>read</c> or <c>write</c>.</summary>
+    public const string KindTag = "coordination.lock.kind";
+
     internal static KeyValuePair<string, object?> ModeTag(Locks.LockMode mode) => new("mode", mode.ToString());
+
+    /// <summary>
+    /// The tags of one lock measurement: the mode, the key and the primitive. The key lets in-process listeners (the
+    /// dashboard's charts) break figures down per key; an exporter with unbounded keys drops it with a view.
+    /// </summary>
+    internal static TagList LockTags(Locks.LockMode mode, string key, Locks.LockShape shape) => new()
+    {
+        ModeTag(mode),
+        { KeyTag, key },
+        { KindTag, KindName(shape.Kind) },
+    };
+
+    internal static string KindName(Locks.LockKind kind) => kind switch
+    {
+        Locks.LockKind.Semaphore => "semaphore",
+        Locks.LockKind.Read => "read",
+        Locks.LockKind.Write => "write",
+        _ => "lock",
+    };
 }
