@@ -4,7 +4,8 @@ using Coordination.Diagnostics;
 namespace Coordination.AspNetCore.Dashboard;
 
 /// <summary>
-/// Aggregates the library's own <c>Coordination</c> meter in-process for the dashboard's charts: a ring of 60 time
+/// Aggregates the library's own <c>Coordination.Keys</c> meter (the lock instruments with the key) in-process for the
+/// dashboard's charts: a ring of 60 time
 /// buckets over <see cref="CoordinationDashboardOptions.ChartWindow"/>, each with the acquire-latency histogram, the
 /// contention, lost and unavailable counts, and the same per key (tag <c>coordination.lock.key</c>). Memory is
 /// bounded: a bucket keeps at most <see cref="MaxKeysPerBucket"/> keys and folds the rest into <see cref="OtherKeys"/>;
@@ -37,7 +38,7 @@ internal sealed class DashboardMetrics : IDisposable
         _bucketMs = (long)window.TotalMilliseconds / BucketCount;
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == CoordinationDiagnostics.Name && instrument.Name is AcquireDuration or Contentions or Lost or Unavailable)
+            if (instrument.Meter.Name == CoordinationDiagnostics.KeysName && instrument.Name is AcquireDuration or Contentions or Lost or Unavailable)
             {
                 listener.EnableMeasurementEvents(instrument);
             }

@@ -78,7 +78,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         var (redis, reservation) = _gate is null ? (null, null) : await _gate.TryReserveAsync(key, shape, ownerId).ConfigureAwait(false);
         if (redis is not null && reservation is null && remaining == TimeSpan.Zero)
         {
-            CoordinationDiagnostics.Contentions.Add(1, CoordinationDiagnostics.LockTags(Mode, key, shape));
+            CoordinationDiagnostics.Contentions.Add(1, Mode, key, shape);
             return null; // the gate answered: no ZooKeeper traffic
         }
 
@@ -127,7 +127,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         }
 
         Log.ZooKeeperUnavailable(_logger, key, ex);
-        CoordinationDiagnostics.Unavailable.Add(1, CoordinationDiagnostics.LockTags(Mode, key, shape));
+        CoordinationDiagnostics.Unavailable.Add(1, Mode, key, shape);
         _status.Set(CoordinationHealthMode.Unavailable, "ZooKeeper is unavailable: no lock is granted (fail closed).");
         throw new LockUnavailableException($"The {shape.Name} '{key}' cannot be decided: ZooKeeper ({_options.ZooKeeper}) is unavailable ({ex.Message}). No lock was granted.", ex);
     }
@@ -155,7 +155,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
                 remaining,
                 async () =>
                 {
-                    CoordinationDiagnostics.Contentions.Add(1, CoordinationDiagnostics.LockTags(Mode, key, shape));
+                    CoordinationDiagnostics.Contentions.Add(1, Mode, key, shape);
                     if (reservation is not null)
                     {
                         await reservation.GiveBackAsync().ConfigureAwait(false); // the record belongs to the owner
@@ -184,7 +184,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
 
         if (turn.WaitedFrom != 0)
         {
-            CoordinationDiagnostics.WaitDuration.Record(Stopwatch.GetElapsedTime(turn.WaitedFrom).TotalMilliseconds, CoordinationDiagnostics.LockTags(Mode, key, shape));
+            CoordinationDiagnostics.WaitDuration.Record(Stopwatch.GetElapsedTime(turn.WaitedFrom).TotalMilliseconds, Mode, key, shape);
         }
 
         var handle = new LockHandle(key, node.Stat.Czxid, Mode, _time.GetUtcNow(), ownerId, ReleaseAsync)

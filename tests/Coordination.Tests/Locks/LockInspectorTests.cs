@@ -87,7 +87,7 @@ public sealed class LockInspectorTests : LockNodeTests
         await r2.DisposeAsync();
         await using var w = await writing;
         ReaderWriterLockInfo? info = null;
-        await Poll.UntilAsync(async () => (info = (await inspector.GetReaderWriterLocksAsync()).SingleOrDefault(l => l.Key == key)) is { Writer: not null, Readers.Count: 0 }, "the writer alone");
+        await Poll.UntilAsync(async () => (info = (await inspector.GetReaderWriterLocksAsync()).SingleOrDefault(l => l.Key == key)) is { Writer.Holder: not null, Readers.Count: 0 }, "the writer alone, with its record (written just after the grant)");
         Assert.StartsWith(Pid + "@", info!.Writer!.Holder, StringComparison.Ordinal);
         if (mode != LockMode.RedisOnly)
         {
