@@ -15,9 +15,10 @@ public sealed class TlsTests
         var o = new ZooKeeperClientOptions
         {
             ConnectionString = connectionString,
+            // Generous: a TLS handshake with the JVM server can take seconds on a loaded machine.
             SessionTimeout = TimeSpan.FromSeconds(6),
-            ConnectTimeout = TimeSpan.FromSeconds(3),
-            OperationTimeout = TimeSpan.FromSeconds(5),
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            OperationTimeout = TimeSpan.FromSeconds(15),
             Tls = new ZooKeeperTlsOptions { Enabled = true, CaFile = Servers.TlsCaFile },
         };
         tls?.Invoke(o.Tls);

@@ -30,8 +30,8 @@ public sealed class SecretRedactionTests
             o.ZooKeeper = Servers.ZooKeeper + ns.Chroot;
             o.ZooKeeperAuth = zooKeeperAuth;
             o.RedisPrefix = "coord:" + ns.KeyPrefix;
-            o.ConnectTimeout = TimeSpan.FromSeconds(2);
-            o.OperationTimeout = TimeSpan.FromSeconds(3);
+            o.ConnectTimeout = TimeSpan.FromSeconds(10); // a TLS handshake can take seconds on a loaded machine
+            o.OperationTimeout = TimeSpan.FromSeconds(15);
         })
         .AddHealthChecks()
         .AddZooKeeperConfiguration("/config/app", o =>

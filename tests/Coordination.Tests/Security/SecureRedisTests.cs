@@ -36,6 +36,7 @@ public sealed class SecureRedisTests
             o.Redis = redis;
             o.ZooKeeper = Servers.ZooKeeper + ns.Chroot;
             o.RedisTls.CaFile = Servers.TlsCaFile;
+            o.ConnectTimeout = TimeSpan.FromSeconds(10); // a TLS handshake can take seconds on a loaded machine
             more?.Invoke(o);
         });
 
@@ -88,6 +89,8 @@ public sealed class SecureRedisTests
         {
             o.Optional = true;
             o.RedisTls.CaFile = Servers.TlsCaFile;
+            o.ConnectTimeout = TimeSpan.FromSeconds(10);
+            o.StartupTimeout = TimeSpan.FromSeconds(30);
         })))
         {
             await Provider(writer).Writer.SetAsync("Payments:Retries", "5");
@@ -95,7 +98,11 @@ public sealed class SecureRedisTests
             await Poll.UntilAsync(async () => await admin.GetDatabase().KeyExistsAsync($"{prefix}{{config:{root}}}:snapshot"), "the Redis copy is written over TLS");
         }
 
-        using var cold = Build(Options(root, prefix, zooKeeper: ClosedEndpoint(), redis: Tls, more: o => o.RedisTls.CaFile = Servers.TlsCaFile));
+        using var cold = Build(Options(root, prefix, zooKeeper: ClosedEndpoint(), redis: Tls, more: o =>
+        {
+            o.RedisTls.CaFile = Servers.TlsCaFile;
+            o.ConnectTimeout = TimeSpan.FromSeconds(10); // Redis over TLS; ZooKeeper (closed) still gets the 2 s start-up wait
+        }));
 
         Assert.Equal("5", cold["Payments:Retries"]);
         Assert.Equal(ZooKeeperConfigurationState.Cached, Provider(cold).State);
@@ -115,7 +122,7 @@ public sealed class SecureRedisTests
             o.RedisTls.CaFile = Servers.TlsCaFile;
             o.ZooKeeper = Servers.ZooKeeper + ns.Chroot;
             o.RedisPrefix = "coord:" + ns.KeyPrefix;
-            o.ConnectTimeout = TimeSpan.FromSeconds(2);
+            o.ConnectTimeout = TimeSpan.FromSeconds(10); // long enough for the TLS handshake and the refused AUTH under load
         }).AddHealthChecks();
         services.AddHealthChecks();
         await using var provider = services.BuildServiceProvider();

@@ -36,8 +36,8 @@ public sealed class SecureZooKeeperTests
             o.ZooKeeper = zooKeeper + ns.Chroot;
             o.RedisPrefix = ns.KeyPrefix;
             o.SessionTimeout = TimeSpan.FromSeconds(4);
-            o.ConnectTimeout = TimeSpan.FromSeconds(2);
-            o.OperationTimeout = TimeSpan.FromSeconds(5);
+            o.ConnectTimeout = TimeSpan.FromSeconds(10); // a TLS handshake can take seconds on a loaded machine
+            o.OperationTimeout = TimeSpan.FromSeconds(15);
             configure(o);
         }).AddHealthChecks();
         if (everything)
@@ -294,6 +294,9 @@ public sealed class SecureZooKeeperTests
             o.ZooKeeperTls.Enabled = true;
             o.ZooKeeperTls.CaFile = Servers.TlsCaFile;
             o.ZooKeeperAuth = "reader:pw";
+            o.ConnectTimeout = TimeSpan.FromSeconds(10); // a TLS handshake can take seconds on a loaded machine
+            o.OperationTimeout = TimeSpan.FromSeconds(15);
+            o.StartupTimeout = TimeSpan.FromSeconds(30);
         }));
 
         Assert.Equal("7", config["Payments:Retries"]);
