@@ -7,8 +7,10 @@ using StackExchange.Redis;
 namespace Coordination.Locks;
 
 /// <summary>Builds <see cref="HeldLockInfo"/> from ZooKeeper lock directories and Redis lock records.</summary>
-internal sealed class LockInspector(CoordinationConnections connections) : ILockInspector
+internal sealed class LockInspector(CoordinationConnections connections, LockWaitRegistry? waits = null) : ILockInspector
 {
+    public IReadOnlyList<LockWaitInfo> GetLongWaits() => waits?.Snapshot() ?? [];
+
     public async Task<IReadOnlyList<HeldLockInfo>> GetHeldLocksAsync(int limit = 200, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
