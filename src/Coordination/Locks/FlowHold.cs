@@ -12,7 +12,7 @@ namespace Coordination.Locks;
 /// Pending --granted--> Held --last handle disposed--> Released
 ///    \------ not granted, or the acquire threw --> Failed
 /// </code>
-/// Released and Failed holds are dead: the scope skips them and drops them from its head when it changes.
+/// Released and Failed holds are dead: the scope skips them and drops them when the flow places its next hold.
 /// </remarks>
 internal sealed class FlowHold : IDistributedLockHandle
 {
@@ -60,15 +60,6 @@ internal sealed class FlowHold : IDistributedLockHandle
     /// <summary>The provider's own handle (null until granted).</summary>
     public IDistributedLockHandle? Inner => Volatile.Read(ref _inner);
 
-    // Long-wait bookkeeping of LockWaitRegistry (written under its lock; no allocation per wait).
-    internal long WaitStart { get; set; }
-
-    internal TimeSpan? WaitTimeout { get; set; }
-
-    internal bool LongWait { get; set; }
-
-    internal string? WaitHolder { get; set; }
-
     private IDistributedLockHandle Granted => Inner ?? throw new InvalidOperationException($"The {Shape.Name} '{Key}' has not been granted.");
 
     public void Grant(IDistributedLockHandle inner)
@@ -111,20 +102,12 @@ internal sealed class FlowHold : IDistributedLockHandle
     }
 
     /// <summary>
-    /// Releases this handle's count (the lock goes when no nested handle is left) and drops dead holds from the head
-    /// of the calling flow's scope. Not an async method on purpose: the scope change must happen in the caller's flow.
+    /// Releases this handle's count (the lock goes when no nested handle is left). The flow's scope is left as it is:
+    /// a dead hold is skipped by every lookup and dropped by the flow's next acquire, which saves an ExecutionContext
+    /// change per release.
     /// </summary>
-    public ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _outerDisposed, 1) != 0)
-        {
-            return ValueTask.CompletedTask;
-        }
-
-        var release = ReleaseOne();
-        LockFlow.DropDeadHead();
-        return release;
-    }
+    public ValueTask DisposeAsync() =>
+        Interlocked.Exchange(ref _outerDisposed, 1) == 0 ? ReleaseOne() : ValueTask.CompletedTask;
 
     public override string ToString() => Shape.Name + " '" + Key + "'";
 }

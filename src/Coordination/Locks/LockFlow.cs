@@ -14,7 +14,7 @@ namespace Coordination.Locks;
 ///              else: place a Pending hold at the head of the scope, in the caller's flow (the provider's public
 ///                methods are not async methods, so the change is made in the caller's ExecutionContext), then
 ///                acquire; the hold becomes Held or Failed.
-/// dispose:     the hold count drops; the last handle releases the lock; a dead hold at the head is dropped.
+/// dispose:     the hold count drops; the last handle releases the lock (the dead hold is skipped from then on).
 /// </code>
 /// The scope is an immutable list: a flow forked while a hold is live (Task.Run, an un-awaited async call) shares that
 /// hold and may re-enter it; a fork made before the hold was placed, a flow started under
@@ -36,16 +36,6 @@ internal static class LockFlow
         var hold = new FlowHold(owner, key, shape, SkipDead(Head.Value));
         Head.Value = hold;
         return hold;
-    }
-
-    /// <summary>Drops dead holds from the head of the current flow's scope (after a release in this flow).</summary>
-    public static void DropDeadHead()
-    {
-        var head = Head.Value;
-        if (head is { IsDead: true })
-        {
-            Head.Value = SkipDead(head.Next);
-        }
     }
 
     /// <summary>The newest live hold of <paramref name="key"/> granted by <paramref name="owner"/> for the family of <paramref name="shape"/>.</summary>

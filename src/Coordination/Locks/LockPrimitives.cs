@@ -125,14 +125,13 @@ internal abstract class LockPrimitives(HybridCoordinationOptions options, LockMo
     {
         var timeout = LockTimeouts.Normalize(asked);
         IDistributedLockHandle? handle;
-        var watched = false;
+        LockWaitRegistry.Wait? watched = null;
         try
         {
             var pending = AcquireCoreAsync(hold.Key, hold.Shape, timeout, ct);
             if (!pending.IsCompleted && Waits.Watches(timeout))
             {
-                Waits.Add(hold, timeout);
-                watched = true;
+                watched = Waits.Add(hold, timeout);
             }
 
             handle = await pending.ConfigureAwait(false);
@@ -140,9 +139,9 @@ internal abstract class LockPrimitives(HybridCoordinationOptions options, LockMo
         catch
         {
             hold.Fail();
-            if (watched)
+            if (watched is not null)
             {
-                Waits.Remove(hold, granted: false);
+                Waits.Remove(watched, granted: false);
             }
 
             throw;
@@ -157,9 +156,9 @@ internal abstract class LockPrimitives(HybridCoordinationOptions options, LockMo
             hold.Grant(handle);
         }
 
-        if (watched)
+        if (watched is not null)
         {
-            Waits.Remove(hold, granted: handle is not null);
+            Waits.Remove(watched, granted: handle is not null);
         }
 
         return handle is not null ? hold

@@ -19,14 +19,14 @@ namespace Coordination.Locks;
 /// <remarks>
 /// The holder is this process when its provider holds the key here (then also what the holding flow waits for, if it
 /// waits: two such warnings are the two sides of a deadlock, and each says so), else the holders named by the key's
-/// Redis record (Hybrid and RedisOnly modes), else unknown. Registration costs a hash-set insert under a lock, only for
-/// waits that did not complete at once; the flow's holds are read only when a wait turns long.
+/// Redis record (Hybrid and RedisOnly modes), else unknown. Registration costs one small object and a hash-set insert
+/// under a lock, only for waits that did not complete at once; the flow's holds are read only when a wait turns long.
 /// </remarks>
 internal sealed class LockWaitRegistry : IDisposable
 {
     private static readonly string ThisProcess = Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "@" + Environment.MachineName;
 
-    private readonly HashSet<FlowHold> _waits = [];
+    private readonly HashSet<Wait> _waits = [];
     private readonly TimeSpan _after;
     private readonly TimeSpan _period;
     private readonly HybridCoordinationOptions _options;
@@ -59,13 +59,12 @@ internal sealed class LockWaitRegistry : IDisposable
     /// <summary>True when a wait with <paramref name="timeout"/> (null = none) can outlast the threshold.</summary>
     public bool Watches(TimeSpan? timeout) => _after != Timeout.InfiniteTimeSpan && (timeout is not { } t || t > _after);
 
-    public void Add(FlowHold wait, TimeSpan? timeout)
+    /// <summary>Registers the wait of <paramref name="hold"/>; pass the result to <see cref="Remove"/> when it ends.</summary>
+    public Wait Add(FlowHold hold, TimeSpan? timeout)
     {
-        var start = _time.GetTimestamp();
+        var wait = new Wait(hold, _time.GetTimestamp(), timeout);
         lock (_waits)
         {
-            wait.WaitStart = start;
-            wait.WaitTimeout = timeout;
             _waits.Add(wait);
             if (!_ticking && !_disposed)
             {
@@ -74,25 +73,27 @@ internal sealed class LockWaitRegistry : IDisposable
                 _timer.Change(_period, _period);
             }
         }
+
+        return wait;
     }
 
     /// <summary>The wait ended (<paramref name="granted"/> or not); a long one is logged and uncounted.</summary>
-    public void Remove(FlowHold wait, bool granted)
+    public void Remove(Wait wait, bool granted)
     {
         bool wasLong;
         lock (_waits)
         {
             _waits.Remove(wait);
-            wasLong = wait.LongWait;
+            wasLong = wait.Long;
             if (wasLong)
             {
-                CoordinationDiagnostics.LongWaits.Add(-1, CoordinationDiagnostics.ModeTag(wait.Owner.ProviderMode));
+                CoordinationDiagnostics.LongWaits.Add(-1, CoordinationDiagnostics.ModeTag(wait.Hold.Owner.ProviderMode));
             }
         }
 
         if (wasLong)
         {
-            Log.LongWaitEnded(_logger, wait.Shape.Name, wait.Key, _time.GetElapsedTime(wait.WaitStart), granted ? "granted" : "not granted");
+            Log.LongWaitEnded(_logger, wait.Hold.Shape.Name, wait.Hold.Key, _time.GetElapsedTime(wait.Start), granted ? "granted" : "not granted");
         }
     }
 
@@ -101,15 +102,15 @@ internal sealed class LockWaitRegistry : IDisposable
     {
         lock (_waits)
         {
-            return [.. _waits.Where(w => w.LongWait)
-                .Select(w => new LockWaitInfo(w.Key, w.Shape.Name, _time.GetElapsedTime(w.WaitStart), w.WaitTimeout, LockFlow.Describe(w.Next), w.WaitHolder))
+            return [.. _waits.Where(w => w.Long)
+                .Select(w => new LockWaitInfo(w.Hold.Key, w.Hold.Shape.Name, _time.GetElapsedTime(w.Start), w.Timeout, LockFlow.Describe(w.Hold.Next), w.Holder))
                 .OrderByDescending(i => i.WaitingFor)];
         }
     }
 
     private void Tick()
     {
-        List<FlowHold>? turnedLong = null;
+        List<Wait>? turnedLong = null;
         lock (_waits)
         {
             if (_waits.Count == 0)
@@ -121,10 +122,10 @@ internal sealed class LockWaitRegistry : IDisposable
 
             foreach (var w in _waits)
             {
-                if (!w.LongWait && _time.GetElapsedTime(w.WaitStart) >= _after)
+                if (!w.Long && _time.GetElapsedTime(w.Start) >= _after)
                 {
-                    w.LongWait = true;
-                    CoordinationDiagnostics.LongWaits.Add(1, CoordinationDiagnostics.ModeTag(w.Owner.ProviderMode));
+                    w.Long = true;
+                    CoordinationDiagnostics.LongWaits.Add(1, CoordinationDiagnostics.ModeTag(w.Hold.Owner.ProviderMode));
                     (turnedLong ??= []).Add(w);
                 }
             }
@@ -136,12 +137,13 @@ internal sealed class LockWaitRegistry : IDisposable
         }
     }
 
-    private async Task WarnAsync(FlowHold wait)
+    private async Task WarnAsync(Wait wait)
     {
+        var hold = wait.Hold;
         string? holder;
         try
         {
-            holder = await DescribeHolderAsync(wait).ConfigureAwait(false);
+            holder = await DescribeHolderAsync(hold).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -150,16 +152,16 @@ internal sealed class LockWaitRegistry : IDisposable
 
         lock (_waits)
         {
-            wait.WaitHolder = holder;
+            wait.Holder = holder;
         }
 
-        var held = LockFlow.Describe(wait.Next);
+        var held = LockFlow.Describe(hold.Next);
         Log.LongWait(
             _logger,
-            _time.GetElapsedTime(wait.WaitStart),
-            wait.Shape.Name,
-            wait.Key,
-            wait.WaitTimeout is { } t ? t.ToString("c", CultureInfo.InvariantCulture) : "infinite",
+            _time.GetElapsedTime(wait.Start),
+            hold.Shape.Name,
+            hold.Key,
+            wait.Timeout is { } t ? t.ToString("c", CultureInfo.InvariantCulture) : "infinite",
             held.Count == 0 ? "nothing" : string.Join(", ", held),
             holder ?? "unknown");
     }
@@ -171,9 +173,10 @@ internal sealed class LockWaitRegistry : IDisposable
             var waits = new List<string>();
             lock (_waits)
             {
-                foreach (var other in _waits)
+                foreach (var o in _waits)
                 {
                     // Another waiting flow of this process holds the key: name what it waits for, and whether that is ours.
+                    var other = o.Hold;
                     if (!ReferenceEquals(other, wait) && LockFlow.FindHeld(other.Next, wait.Owner, wait.Key, wait.Shape) is not null)
                     {
                         var cycle = LockFlow.FindHeld(wait.Next, other.Owner, other.Key, other.Shape) is not null;
@@ -249,5 +252,19 @@ internal sealed class LockWaitRegistry : IDisposable
             _disposed = true;
             _timer?.Dispose();
         }
+    }
+
+    /// <summary>One registered wait: its hold, when it started, its timeout, whether it turned long and the holder then (under the registry's lock).</summary>
+    internal sealed class Wait(FlowHold hold, long start, TimeSpan? timeout)
+    {
+        public FlowHold Hold => hold;
+
+        public long Start => start;
+
+        public TimeSpan? Timeout => timeout;
+
+        public bool Long { get; set; }
+
+        public string? Holder { get; set; }
     }
 }

@@ -243,21 +243,22 @@ public abstract partial class LockConformanceTests
 
         var one = OtherFlow.Run(() => TakeBothAsync(a, b));
         var two = OtherFlow.Run(() => TakeBothAsync(b, a));
-        await Poll.UntilAsync(() => inspector.GetLongWaits().Count == 2, "both waits listed as long", detail: () => string.Join(" | ", logs.Entries));
-        var waits = inspector.GetLongWaits();
-        var waitForB = Assert.Single(waits, w => w.Key == b);
+        await bothHold.Task.WaitAsync(TimeSpan.FromSeconds(30)); // from here on, the only waits are the deadlocked ones
+        bool Deadlocked(LockWaitInfo w) => w.HeldByWaiter.Count == 1 && w.Holder is not null;
+        await Poll.UntilAsync(() => inspector.GetLongWaits().Count(Deadlocked) == 2, "both waits listed as long, with their holders", detail: () => string.Join(" | ", inspector.GetLongWaits()) + " | " + string.Join(" | ", logs.Entries));
+        var waitForB = Assert.Single(inspector.GetLongWaits(), w => w.Key == b);
         Assert.Equal("lock", waitForB.Primitive);
         Assert.Null(waitForB.Timeout);
         Assert.Equal(["lock '" + a + "'"], waitForB.HeldByWaiter);
-        await Poll.UntilAsync(() => inspector.GetLongWaits().All(w => w.Holder is not null), "holders described");
         Assert.All(inspector.GetLongWaits(), w => Assert.Contains("deadlock", w.Holder!, StringComparison.Ordinal));
 
-        await Poll.UntilAsync(() => logs.Entries.Count(e => e.EventId.Id == 2110) >= 2, "two long-wait warnings");
-        var warning = logs.Entries.First(e => e.EventId.Id == 2110 && e.Message.Contains("'" + b + "' (timeout infinite)", StringComparison.Ordinal));
+        // The warning names the key waited for, what the waiter holds, and who holds the key (and what that flow waits for).
+        var expected = "'" + b + "' (timeout infinite) while holding lock '" + a + "'";
+        await Poll.UntilAsync(() => logs.Entries.Any(e => e.EventId.Id == 2110 && e.Message.Contains(expected, StringComparison.Ordinal)), "the long-wait warning");
+        var warning = logs.Entries.First(e => e.EventId.Id == 2110 && e.Message.Contains(expected, StringComparison.Ordinal));
         Assert.Equal(LogLevel.Warning, warning.Level);
-        Assert.Contains("while holding lock '" + a + "'", warning.Message, StringComparison.Ordinal);
         Assert.Contains("this process", warning.Message, StringComparison.Ordinal);
-        Assert.Contains("waits for lock '" + a + "'", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("waits for lock '" + a + "', which the waiting flow holds: a deadlock", warning.Message, StringComparison.Ordinal);
 
         await stop.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => one);
