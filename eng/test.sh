@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command: installs and starts the test servers (eng/servers.sh), builds the solution,
-# runs every test project against the servers, then (for the whole solution) the short fault-injection run
-# eng/nemesis.sh short, stops the servers it started, and exits non-zero on any failure.
+# runs every test project against the servers, then (for the whole solution) the packages' consumer smoke test
+# eng/consumer-smoke.sh and the short fault-injection run eng/nemesis.sh short, stops the servers it started, and
+# exits non-zero on any failure.
 #   eng/test.sh [solution-or-project]     (default Coordination.sln)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -43,8 +44,15 @@ for trx in "$results"/*.trx; do
 done
 rm -rf "$results"
 
-# The nemesis stops ensemble members and Redis, so it runs after every other test; it counts as one test.
+# The packages as a team would consume them: packed, then a fresh app outside the repository restores them from a
+# local feed, builds with warnings as errors and answers requests (eng/consumer-smoke.sh); it counts as one test.
+# The nemesis stops ensemble members and Redis, so it runs after every other test; it counts as one test too.
 if [[ "$target" == Coordination.sln ]]; then
+  if COORD_SMOKE_NO_BUILD=1 eng/consumer-smoke.sh; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+  fi
   if COORD_NEMESIS_NO_BUILD=1 eng/nemesis.sh short; then
     passed=$((passed + 1))
   else

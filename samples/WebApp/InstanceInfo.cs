@@ -9,9 +9,6 @@ public sealed class InstanceInfo(IServer server)
 {
     private string? _name;
 
-    /// <summary>The <c>pid@machine</c> string the lock engine records as a lock's holder.</summary>
-    public static string Holder { get; } = Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "@" + Environment.MachineName;
-
     /// <summary>The instance name, e.g. <c>myhost:5080</c>.</summary>
     public string Name => _name ?? Compute();
 

@@ -12,7 +12,6 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using WebApp;
-using WebApp.Dashboard;
 using WebApp.Jobs;
 using WebApp.Services;
 
@@ -32,7 +31,7 @@ builder.Services.AddHybridCoordination()
     .AddHealthChecks()                                   // coordination-redis, -zookeeper, -mode
     .AddZooKeeperConfiguration(sample.ConfigPath)        // live IConfiguration from ZooKeeper
     .AddConfigurationHealthCheck()                       // coordination-config
-    .AddServiceRegistration(sample.ServiceName, o => o.Metadata["holder"] = InstanceInfo.Holder)
+    .AddServiceRegistration(sample.ServiceName)          // announces its process, so the dashboard names lock holders
     .AddServiceDiscovery()
     .AddDistributedLockEndpoints(o => o.RetryAfter = TimeSpan.FromSeconds(1))
     .AddSingletonAspects()
@@ -63,7 +62,6 @@ builder.Services.AddSingleton<ConfigChangeLog>();
 builder.Services.AddSingleton<JobRunLog>();
 builder.Services.AddSingleton<SchedulerLog>();
 builder.Services.AddSingleton<ReportService>();
-builder.Services.AddSingleton<CoordinationSnapshot>();
 builder.Services.AddRateLimiter(o => o.AddDistributedConcurrencyLimiter("payments", permitLimit: 3));
 builder.Services.AddHostedService<ConfigSetup>();
 
@@ -165,8 +163,19 @@ app.MapGet("/api/discovery/{service}", async (string service, IServiceDiscovery 
     }
 });
 
-app.MapGet("/api/coordination", async (CoordinationSnapshot snapshot, CancellationToken ct) => Results.Ok(await snapshot.CaptureAsync(ct)));
-app.MapGet("/coordination", () => Results.File(Path.Combine(app.Environment.WebRootPath, "coordination.html"), "text/html; charset=utf-8"));
+// The library's dashboard: locks, semaphores, reader-writer locks, elections, instances, charts (local requests only;
+// add .RequireAuthorization("<policy>") to open it to others). Its JSON is /coordination/api/snapshot.
+app.MapCoordinationDashboard("/coordination");
+
+// What the leader-only scheduler and the Hangfire jobs did on this instance.
+app.MapGet("/api/scheduler", (SchedulerLog scheduler, InstanceInfo instance) => Results.Ok(new
+{
+    instance = instance.Name,
+    ticks = scheduler.Ticks,
+    lastFencingToken = scheduler.LastFencingToken,
+    lastTickAt = scheduler.LastTickAt,
+}));
+app.MapGet("/api/jobs", (JobRunLog runs) => Results.Ok(runs.Recent()));
 
 // Hangfire: enqueue the report job twice within its run to see the second one skipped (or rescheduled).
 app.MapPost("/api/jobs/report", (string? onContention, int? seconds, IBackgroundJobClient jobs) =>

@@ -26,10 +26,13 @@ internal static class Http
         return document.RootElement.Clone();
     }
 
-    /// <summary>The held locks listed by /api/coordination of <paramref name="client"/>'s instance.</summary>
+    /// <summary>The snapshot behind the library's dashboard at /coordination.</summary>
+    public static Task<JsonElement> GetDashboardSnapshotAsync(this HttpClient client) => client.GetJsonAsync("coordination/api/snapshot");
+
+    /// <summary>The held lock <paramref name="key"/> as the dashboard of <paramref name="client"/>'s instance lists it.</summary>
     public static async Task<JsonElement?> FindHeldLockAsync(this HttpClient client, string key)
     {
-        var snapshot = await client.GetJsonAsync("api/coordination");
+        var snapshot = await client.GetDashboardSnapshotAsync();
         foreach (var l in snapshot.GetProperty("locks").EnumerateArray())
         {
             if (l.GetProperty("key").GetString() == key)

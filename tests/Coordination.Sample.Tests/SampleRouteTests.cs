@@ -21,7 +21,7 @@ public sealed class SampleRouteTests(SampleCluster cluster)
         }
 
         var dashboard = await cluster.A.Client.GetStringAsync(new Uri("/coordination", UriKind.Relative));
-        Assert.Contains("/api/coordination", dashboard, StringComparison.Ordinal);
+        Assert.Contains("/coordination/api/snapshot", dashboard, StringComparison.Ordinal); // the library's page
     }
 
     [Fact]
@@ -30,19 +30,20 @@ public sealed class SampleRouteTests(SampleCluster cluster)
         static JsonElement Scheduler(JsonElement snapshot) => snapshot.GetProperty("elections").EnumerateArray().Single(e => e.GetProperty("name").GetString() == "scheduler");
 
         await Poll.UntilAsync(
-            async () => Scheduler(await cluster.A.Client.GetJsonAsync("api/coordination")).GetProperty("leader") is { ValueKind: JsonValueKind.Object } leader
+            async () => Scheduler(await cluster.A.Client.GetDashboardSnapshotAsync()).GetProperty("leader") is { ValueKind: JsonValueKind.Object } leader
                 && leader.GetProperty("instance").ValueKind == JsonValueKind.String,
             Deadline,
             "the scheduler election has a leader mapped to an instance");
-        var a = await cluster.A.Client.GetJsonAsync("api/coordination");
-        var b = await cluster.B.Client.GetJsonAsync("api/coordination");
+        var a = await cluster.A.Client.GetDashboardSnapshotAsync();
+        var b = await cluster.B.Client.GetDashboardSnapshotAsync();
         var (ea, eb) = (Scheduler(a), Scheduler(b));
         Assert.Equal(ea.GetProperty("leader").GetProperty("fencingToken").GetInt64(), eb.GetProperty("leader").GetProperty("fencingToken").GetInt64());
-        Assert.True(ea.GetProperty("isLeader").GetBoolean() ^ eb.GetProperty("isLeader").GetBoolean(), "exactly one instance leads");
-        var leader = ea.GetProperty("isLeader").GetBoolean() ? cluster.A : cluster.B;
-        Assert.Equal(leader.Name, ea.GetProperty("leader").GetProperty("instance").GetString());
+        static bool Leads(JsonElement e) => e.GetProperty("local").GetProperty("isLeader").GetBoolean();
+        Assert.True(Leads(ea) ^ Leads(eb), "exactly one instance leads");
+        var leader = Leads(ea) ? cluster.A : cluster.B;
+        Assert.EndsWith(":" + leader.BaseAddress.Port, ea.GetProperty("leader").GetProperty("instance").GetString(), StringComparison.Ordinal);
         await Poll.UntilAsync(
-            async () => (await leader.Client.GetJsonAsync("api/coordination")).GetProperty("scheduler").GetProperty("ticks").GetInt64() > 0,
+            async () => (await leader.Client.GetJsonAsync("api/scheduler")).GetProperty("ticks").GetInt64() > 0,
             Deadline,
             "the leader-only scheduler ticks on the leader");
     }

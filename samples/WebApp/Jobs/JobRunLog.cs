@@ -1,6 +1,6 @@
 namespace WebApp.Jobs;
 
-/// <summary>The last jobs this instance ran, for the dashboard.</summary>
+/// <summary>The last jobs this instance ran (GET /api/jobs).</summary>
 public sealed class JobRunLog
 {
     private const int Capacity = 10;

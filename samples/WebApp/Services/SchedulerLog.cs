@@ -1,6 +1,6 @@
 namespace WebApp.Services;
 
-/// <summary>What the leader-only <see cref="SchedulerService"/> did on this instance, for the dashboard.</summary>
+/// <summary>What the leader-only <see cref="SchedulerService"/> did on this instance (GET /api/scheduler).</summary>
 public sealed class SchedulerLog
 {
     private long _ticks;

@@ -28,4 +28,7 @@ internal static partial class Log
 
     [LoggerMessage(5107, LogLevel.Information, "Lock key for endpoint '{Endpoint}' was rejected by the lock provider: {Reason}")]
     public static partial void InvalidKey(ILogger logger, string? endpoint, string reason);
+
+    [LoggerMessage(5108, LogLevel.Warning, "A permit of the distributed concurrency limiter '{Key}' (fencing token {FencingToken}) was lost while request '{Path}' was running; RequestAborted was signalled.")]
+    public static partial void PermitLost(ILogger logger, string key, long fencingToken, string? path);
 }

@@ -1,5 +1,9 @@
 using System.Threading.RateLimiting;
+using Coordination.AspNetCore.Middleware;
 using Coordination.Locks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
 
 namespace Coordination.AspNetCore.RateLimiting;
 
@@ -12,9 +16,16 @@ namespace Coordination.AspNetCore.RateLimiting;
 /// Only the asynchronous path takes permits: a permit is a network round trip, so <see cref="RateLimiter.AttemptAcquire"/>
 /// answers from nothing remote and fails (the ASP.NET Core middleware always acquires asynchronously). A backend that
 /// cannot decide (<see cref="LockUnavailableException"/>) fails closed: the request is rejected.
+/// A permit that is lost while its request runs (the semaphore handle's <c>LostToken</c>) aborts the request the way a
+/// lost endpoint lock does: <c>HttpContext.RequestAborted</c> fires and a warning is logged. The rate limiter API has
+/// no request in it, so the policy's partitioner hands the request over in <see cref="PendingRequest"/>: it runs
+/// synchronously right before this limiter's acquire, in the same flow.
 /// </remarks>
-internal sealed class DistributedConcurrencyLimiter(IDistributedSemaphoreProvider semaphores, string key, DistributedConcurrencyLimiterOptions options) : RateLimiter
+internal sealed class DistributedConcurrencyLimiter(IDistributedSemaphoreProvider semaphores, string key, DistributedConcurrencyLimiterOptions options, ILogger logger) : RateLimiter
 {
+    /// <summary>The request whose permit is being acquired (set by the policy's partitioner).</summary>
+    internal static readonly AsyncLocal<HttpContext?> PendingRequest = new();
+
     private long _held;
     private long _waiting;
     private long _succeeded;
@@ -39,6 +50,8 @@ internal sealed class DistributedConcurrencyLimiter(IDistributedSemaphoreProvide
     protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
     {
         ValidatePermitCount(permitCount);
+        var request = PendingRequest.Value;
+        PendingRequest.Value = null;
         if (permitCount == 0)
         {
             return Lease.Empty;
@@ -66,7 +79,35 @@ internal sealed class DistributedConcurrencyLimiter(IDistributedSemaphoreProvide
 
         Interlocked.Increment(ref _succeeded);
         Interlocked.Increment(ref _held);
-        return new Lease(handle, () => Interlocked.Decrement(ref _held));
+        var abort = request is null ? null : LinkIntoRequest(request, handle);
+        return new Lease(handle, () =>
+        {
+            Interlocked.Decrement(ref _held);
+            abort?.Dispose();
+        });
+    }
+
+    /// <summary>Makes <c>RequestAborted</c> fire when the permit is lost, as the endpoint integration does for a lock.</summary>
+    private IDisposable? LinkIntoRequest(HttpContext request, IDistributedLockHandle handle)
+    {
+        if (request.Features.Get<IHttpRequestLifetimeFeature>() is not { } lifetime)
+        {
+            return null;
+        }
+
+        var linked = CancellationTokenSource.CreateLinkedTokenSource(lifetime.RequestAborted, handle.LostToken);
+        var lost = handle.LostToken.UnsafeRegister(_ => Middleware.Log.PermitLost(logger, key, handle.FencingToken, request.Request.Path.Value), null);
+        request.Features.Set<IHttpRequestLifetimeFeature>(new LockAwareRequestLifetimeFeature(lifetime, linked.Token));
+        return new Link(linked, lost);
+    }
+
+    private sealed class Link(CancellationTokenSource linked, CancellationTokenRegistration lost) : IDisposable
+    {
+        public void Dispose()
+        {
+            lost.Dispose();
+            linked.Dispose();
+        }
     }
 
     private static void ValidatePermitCount(int permitCount)

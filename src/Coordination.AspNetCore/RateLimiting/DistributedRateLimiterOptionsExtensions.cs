@@ -4,6 +4,8 @@ using Coordination.Locks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Coordination.AspNetCore.RateLimiting;
 
@@ -42,9 +44,17 @@ public static class DistributedRateLimiterOptionsExtensions
         Keys.LockKey.Validate(key, int.MaxValue, nameof(DistributedConcurrencyLimiterOptions.Key));
 
         // One partition: the limiter is built once, from the first request's (root) services.
-        options.AddPolicy(policyName, context => RateLimitPartition.Get(
-            policyName,
-            _ => new DistributedConcurrencyLimiter(context.RequestServices.GetRequiredService<IDistributedSemaphoreProvider>(), key, settings)));
+        options.AddPolicy(policyName, context =>
+        {
+            DistributedConcurrencyLimiter.PendingRequest.Value = context;
+            return RateLimitPartition.Get(
+                policyName,
+                _ => new DistributedConcurrencyLimiter(
+                    context.RequestServices.GetRequiredService<IDistributedSemaphoreProvider>(),
+                    key,
+                    settings,
+                    (context.RequestServices.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger(typeof(DistributedConcurrencyLimiter).FullName!)));
+        });
         options.OnRejected ??= WriteRetryAfterAsync;
         return options;
     }

@@ -264,10 +264,24 @@ internal sealed class ServiceRegistrationService : IHostedLifecycleService, IAsy
         InstanceId = _instanceId,
         Endpoints = [.. _endpoints.Select(e => e.OriginalString)],
         Version = _options.Version ?? DefaultVersion(),
-        Metadata = new Dictionary<string, string>(_options.Metadata, StringComparer.Ordinal),
+        Metadata = WithProcess(_options.Metadata),
         Status = _status,
         RegisteredAt = _registeredAt,
     }.ToUtf8();
+
+    /// <summary>
+    /// The configured metadata plus <see cref="ProcessMetadataKey"/> (unless set): the <c>pid@machine</c> that lock
+    /// records name as their holder, so a dashboard can tell which instance holds a lock.
+    /// </summary>
+    private static Dictionary<string, string> WithProcess(IDictionary<string, string> metadata)
+    {
+        var result = new Dictionary<string, string>(metadata, StringComparer.Ordinal);
+        result.TryAdd(ProcessMetadataKey, Locks.RedisLockRecord.HolderName);
+        return result;
+    }
+
+    /// <summary>The metadata key announcing the instance's process as lock records name it.</summary>
+    internal const string ProcessMetadataKey = "coordination.process";
 
     private async Task RegisterAsync(CancellationToken cancellationToken)
     {

@@ -155,12 +155,18 @@ internal sealed class LeaderElection : ILeaderElection, IAsyncDisposable
             return null;
         }
 
+        return await ReadLeaderAsync(zk, _dir, children, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The leader among <paramref name="children"/> of the election directory <paramref name="dir"/> (the lowest node still there); null when none is.</summary>
+    internal static async Task<LeaderInfo?> ReadLeaderAsync(ZooKeeperClient zk, string dir, IReadOnlyList<string> children, CancellationToken cancellationToken)
+    {
         foreach (var child in children.Where(c => c.Length > 11).OrderBy(ZooKeeperLockQueue.Sequence))
         {
             ZooKeeperDataResult result;
             try
             {
-                result = await zk.GetDataAsync(_dir + "/" + child, null, cancellationToken).ConfigureAwait(false);
+                result = await zk.GetDataAsync(dir + "/" + child, null, cancellationToken).ConfigureAwait(false);
             }
             catch (NoNodeException)
             {

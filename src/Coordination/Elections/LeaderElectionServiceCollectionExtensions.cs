@@ -38,6 +38,19 @@ public static class LeaderElectionServiceCollectionExtensions
             options.Configure(configure);
         }
 
+        // At startup, not later in the candidate loop: without ZooKeeper nobody could ever lead, and a loop that
+        // only retries would look like a follower forever.
+        options.Validate<IOptions<HybridCoordinationOptions>>(
+            (_, coordination) => !string.IsNullOrWhiteSpace(coordination.Value.ZooKeeper),
+            $"Election '{name}' needs Coordination:ZooKeeper: ZooKeeper decides elections in every lock mode, and Coordination:ZooKeeper is empty.");
+        options.Validate(
+            o => o.InstanceId is null || (o.InstanceId.Trim().Length > 0 && o.InstanceId.Length <= MaxNameLength),
+            $"Election '{name}': LeaderElectionOptions.InstanceId must be null (the default, <machine>-<pid>) or 1 to {MaxNameLength} characters that are not all white space.");
+        options.Validate(
+            o => o.Endpoints.All(e => !string.IsNullOrWhiteSpace(e)),
+            $"Election '{name}': LeaderElectionOptions.Endpoints contains an empty endpoint.");
+        options.ValidateOnStart();
+
         services.AddKeyedSingleton(name, (sp, _) => new LeaderElection(
             name,
             sp.GetRequiredService<IOptionsMonitor<LeaderElectionOptions>>().Get(name),

@@ -78,7 +78,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         var (redis, reservation) = _gate is null ? (null, null) : await _gate.TryReserveAsync(key, shape, ownerId).ConfigureAwait(false);
         if (redis is not null && reservation is null && remaining == TimeSpan.Zero)
         {
-            CoordinationDiagnostics.Contentions.Add(1, CoordinationDiagnostics.ModeTag(Mode));
+            CoordinationDiagnostics.Contentions.Add(1, Mode, key, shape);
             return null; // the gate answered: no ZooKeeper traffic
         }
 
@@ -127,7 +127,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         }
 
         Log.ZooKeeperUnavailable(_logger, key, ex);
-        CoordinationDiagnostics.Unavailable.Add(1, CoordinationDiagnostics.ModeTag(Mode));
+        CoordinationDiagnostics.Unavailable.Add(1, Mode, key, shape);
         _status.Set(CoordinationHealthMode.Unavailable, "ZooKeeper is unavailable: no lock is granted (fail closed).");
         throw new LockUnavailableException($"The {shape.Name} '{key}' cannot be decided: ZooKeeper ({_options.ZooKeeper}) is unavailable ({ex.Message}). No lock was granted.", ex);
     }
@@ -140,7 +140,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         {
             node = await _queue.EnterAsync(zk, _queue.DirectoryOf(key, shape), ownerId, ct, shape.NodeMarker).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is ZooKeeperException and not NoAuthException || ex is TimeoutException)
+        catch (Exception ex) when (ex is ZooKeeperException and not NoAuthException || ex is TimeoutException || SessionEnded(ex, zk))
         {
             return await UnavailableAsync(key, shape, remaining, ct, ex, null, reservation).ConfigureAwait(false);
         }
@@ -155,7 +155,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
                 remaining,
                 async () =>
                 {
-                    CoordinationDiagnostics.Contentions.Add(1, CoordinationDiagnostics.ModeTag(Mode));
+                    CoordinationDiagnostics.Contentions.Add(1, Mode, key, shape);
                     if (reservation is not null)
                     {
                         await reservation.GiveBackAsync().ConfigureAwait(false); // the record belongs to the owner
@@ -165,7 +165,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
                 ct,
                 QueueTurnRule.For(shape)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is ZooKeeperException and not NoAuthException || ex is TimeoutException)
+        catch (Exception ex) when (ex is ZooKeeperException and not NoAuthException || ex is TimeoutException || SessionEnded(ex, zk))
         {
             _queue.Janitor.Delete(zk, node.Path);
             return await UnavailableAsync(key, shape, remaining, ct, ex, null, reservation).ConfigureAwait(false);
@@ -184,7 +184,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
 
         if (turn.WaitedFrom != 0)
         {
-            CoordinationDiagnostics.WaitDuration.Record(Stopwatch.GetElapsedTime(turn.WaitedFrom).TotalMilliseconds, CoordinationDiagnostics.ModeTag(Mode));
+            CoordinationDiagnostics.WaitDuration.Record(Stopwatch.GetElapsedTime(turn.WaitedFrom).TotalMilliseconds, Mode, key, shape);
         }
 
         var handle = new LockHandle(key, node.Stat.Czxid, Mode, _time.GetUtcNow(), ownerId, ReleaseAsync)
@@ -203,6 +203,13 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         Log.LockAcquired(_logger, key, handle.FencingToken, Mode);
         return handle;
     }
+
+    /// <summary>
+    /// The session the attempt ran on expired and its client was disposed under it (a process paused past its
+    /// session, or a long partition): the caller learns that ZooKeeper could not decide, not about our internals.
+    /// </summary>
+    private static bool SessionEnded(Exception ex, ZooKeeperClient zk) =>
+        ex is ObjectDisposedException && zk.State is ZooKeeperState.Expired or ZooKeeperState.Closed;
 
     private void OnZooKeeperStateChanged(object? sender, ZooKeeperStateChangedEventArgs e)
     {

@@ -63,7 +63,7 @@ internal sealed class LockHandle : IDistributedLockHandle
             return;
         }
 
-        CoordinationDiagnostics.Lost.Add(1, CoordinationDiagnostics.ModeTag(Mode));
+        CoordinationDiagnostics.Lost.Add(1, Mode, Key, Shape);
         ThreadPool.UnsafeQueueUserWorkItem(static cts =>
         {
             try
@@ -93,7 +93,7 @@ internal sealed class LockHandle : IDistributedLockHandle
         }
         finally
         {
-            CoordinationDiagnostics.HeldDuration.Record(Stopwatch.GetElapsedTime(_startTimestamp).TotalMilliseconds, CoordinationDiagnostics.ModeTag(Mode));
+            CoordinationDiagnostics.HeldDuration.Record(Stopwatch.GetElapsedTime(_startTimestamp).TotalMilliseconds, Mode, Key, Shape);
             _local?.Dispose();
         }
     }

@@ -117,7 +117,7 @@ internal abstract class LockPrimitives(HybridCoordinationOptions options, LockMo
             return null; // released meanwhile (by a forked flow): acquire as usual
         }
 
-        CoordinationDiagnostics.Reentries.Add(1, CoordinationDiagnostics.ModeTag(mode));
+        CoordinationDiagnostics.Reentries.Add(1, mode, key, shape);
         return new NestedLockHandle(held, shape);
     }
 

@@ -87,7 +87,7 @@ internal sealed class LockWaitRegistry : IDisposable
             wasLong = wait.Long;
             if (wasLong)
             {
-                CoordinationDiagnostics.LongWaits.Add(-1, CoordinationDiagnostics.ModeTag(wait.Hold.Owner.ProviderMode));
+                CoordinationDiagnostics.LongWaits.Add(-1, CoordinationDiagnostics.LockTags(wait.Hold.Owner.ProviderMode, wait.Hold.Shape));
             }
         }
 
@@ -125,7 +125,7 @@ internal sealed class LockWaitRegistry : IDisposable
                 if (!w.Long && _time.GetElapsedTime(w.Start) >= _after)
                 {
                     w.Long = true;
-                    CoordinationDiagnostics.LongWaits.Add(1, CoordinationDiagnostics.ModeTag(w.Hold.Owner.ProviderMode));
+                    CoordinationDiagnostics.LongWaits.Add(1, CoordinationDiagnostics.LockTags(w.Hold.Owner.ProviderMode, w.Hold.Shape));
                     (turnedLong ??= []).Add(w);
                 }
             }

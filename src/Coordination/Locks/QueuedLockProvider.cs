@@ -92,7 +92,7 @@ internal abstract class QueuedLockProvider(HybridCoordinationOptions options, Lo
         var releaser = await _local.EnterAsync(shape.LocalKey(key), shape, timeout, ct).ConfigureAwait(false);
         if (releaser is null)
         {
-            CoordinationDiagnostics.Contentions.Add(1, CoordinationDiagnostics.ModeTag(Mode));
+            CoordinationDiagnostics.Contentions.Add(1, Mode, key, shape);
             activity?.SetTag("coordination.lock.acquired", false);
             return null;
         }
@@ -116,7 +116,7 @@ internal abstract class QueuedLockProvider(HybridCoordinationOptions options, Lo
             handle.AttachLocal(releaser);
             activity?.SetTag("coordination.lock.acquired", true);
             activity?.SetTag("coordination.lock.fencing_token", handle.FencingToken);
-            CoordinationDiagnostics.AcquireDuration.Record(Stopwatch.GetElapsedTime(start).TotalMilliseconds, CoordinationDiagnostics.ModeTag(handle.Mode));
+            CoordinationDiagnostics.AcquireDuration.Record(Stopwatch.GetElapsedTime(start).TotalMilliseconds, handle.Mode, key, shape);
             return handle;
         }
         catch

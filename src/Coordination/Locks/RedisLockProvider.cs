@@ -131,7 +131,7 @@ internal sealed class RedisLockProvider : QueuedLockProvider
                 if (!contended)
                 {
                     contended = true;
-                    CoordinationDiagnostics.Contentions.Add(1, CoordinationDiagnostics.ModeTag(LockMode.RedisOnly));
+                    CoordinationDiagnostics.Contentions.Add(1, LockMode.RedisOnly, key, shape);
                 }
 
                 if (wake is null)
@@ -173,7 +173,7 @@ internal sealed class RedisLockProvider : QueuedLockProvider
 
     private LockUnavailableException Unavailable(string key, LockShape shape, Exception ex)
     {
-        CoordinationDiagnostics.Unavailable.Add(1, CoordinationDiagnostics.ModeTag(LockMode.RedisOnly));
+        CoordinationDiagnostics.Unavailable.Add(1, LockMode.RedisOnly, key, shape);
         var transient = RedisLockRecord.IsRedisFailure(ex) || ex is TimeoutException;
         if (!_isFallback && transient)
         {

@@ -131,7 +131,10 @@ internal static class RedisLockRecord
 
     private static readonly string Host = JsonEncodedText.Encode(Environment.MachineName).Value;
 
-    private static readonly string Holder = JsonEncodedText.Encode(Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "@" + Environment.MachineName).Value;
+    /// <summary>This process as lock records name their holder: <c>pid@machine</c>.</summary>
+    public static readonly string HolderName = Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "@" + Environment.MachineName;
+
+    private static readonly string Holder = JsonEncodedText.Encode(HolderName).Value;
 
     /// <summary>
     /// Errors that mean "Redis is not usable now" (degrade or fail closed), as opposed to an answer: connection loss,

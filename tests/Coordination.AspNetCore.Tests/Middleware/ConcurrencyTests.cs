@@ -112,4 +112,39 @@ public sealed class ConcurrencyTests
         gates.ReleaseAll();
         Assert.Equal(HttpStatusCode.OK, (await b).StatusCode);
     }
+
+    [Fact]
+    public async Task ConcurrencyLimiter_WhenAPermitIsLost_AbortsItsRequest_AndOtherRequestsRunOn()
+    {
+        var policy = "lost-" + NewId();
+        var locks = new InstrumentedLockProvider(TestLockBackend.CreateProvider());
+        await using var app = await TestApp.StartAsync(
+            a =>
+            {
+                a.UseRateLimiter();
+                a.MapGet("/pay", async (HttpContext context, Gates gates, string gate) =>
+                {
+                    try
+                    {
+                        await gates.HoldAsync(gate, context.RequestAborted);
+                        return "paid";
+                    }
+                    catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+                    {
+                        return "aborted";
+                    }
+                }).RequireRateLimiting(policy);
+            },
+            provider: locks,
+            services: s => s.AddRateLimiter(o => o.AddDistributedConcurrencyLimiter(policy, permitLimit: 2)));
+        var doomed = app.Client.GetAsync("/pay?gate=a");
+        await app.Gates.WaitEnteredAsync("a");
+
+        locks.MarkLost("ratelimit:" + policy);
+
+        Assert.Equal("aborted", await (await doomed).Content.ReadAsStringAsync());
+        app.Gates.Release("b");
+        Assert.Equal("paid", await (await app.Client.GetAsync("/pay?gate=b")).Content.ReadAsStringAsync());
+        Assert.Equal(0, locks.LiveHandles("ratelimit:" + policy));
+    }
 }

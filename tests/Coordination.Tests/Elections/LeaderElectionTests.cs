@@ -1,11 +1,13 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Coordination.Elections;
+using Coordination.Locks;
 using Coordination.Testing;
 using Coordination.ZooKeeper;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Coordination.Tests.Elections;
 
@@ -283,6 +285,42 @@ public sealed class LeaderElectionTests : IAsyncLifetime
         var builder = new ServiceCollection().AddHybridCoordination();
         var ex = Assert.ThrowsAny<ArgumentException>(() => builder.AddLeaderElection(" "));
         Assert.Equal("name", ex.ParamName);
+    }
+
+    [Fact]
+    public async Task AddLeaderElection_WithoutZooKeeper_FailsAtStartup_NamingTheElectionAndTheOption()
+    {
+        // InProcess mode with no ZooKeeper: nobody could ever lead; the host must say so instead of following forever.
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddHybridCoordination(o => o.Mode = LockMode.InProcess).AddLeaderElection("scheduler");
+        using var host = builder.Build();
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains("Election 'scheduler' needs Coordination:ZooKeeper", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(" ", "InstanceId")]
+    [InlineData("", "Endpoints")]
+    public async Task AddLeaderElection_WithABadOption_FailsAtStartup_NamingIt(string value, string option)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddHybridCoordination(o => (o.Mode, o.ZooKeeper) = (LockMode.ZooKeeperOnly, TestServers.Current.ZooKeeper))
+            .AddLeaderElection("scheduler", o =>
+            {
+                if (option == "InstanceId")
+                {
+                    o.InstanceId = value;
+                }
+                else
+                {
+                    o.Endpoints.Add(value);
+                }
+            });
+        using var host = builder.Build();
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains("LeaderElectionOptions." + option, ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

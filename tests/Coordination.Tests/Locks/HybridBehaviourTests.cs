@@ -117,6 +117,27 @@ public sealed class HybridBehaviourTests : LockNodeTests
     }
 
     [Fact]
+    public async Task SessionExpiry_OfAWaiter_FailsItsWaitWithLockUnavailable_AndTheProcessLocksAgainAfterwards()
+    {
+        var holder = NewNode();
+        var waiter = NewNode();
+        var key = Key();
+        var h = await holder.Locks.AcquireAsync(key);
+        var waiting = waiter.Locks.AcquireAsync(key, TimeSpan.FromSeconds(60)).AsTask();
+        var zk = waiter.Connections.GetZooKeeper();
+        await Poll.UntilAsync(async () => (await zk.GetChildrenAsync(Dir(key))).Children.Count == 2, "the waiter queued");
+
+        await Coordination.Testing.ZooKeeperSessionFaults.ExpireSessionAsync(zk, TestEnv.ZooKeeper);
+
+        // Not the client's ObjectDisposedException, and not a wait until the timeout: ZooKeeper could not decide.
+        var ex = await Assert.ThrowsAsync<LockUnavailableException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(45)));
+        Assert.Contains(key, ex.Message, StringComparison.Ordinal);
+        await h.DisposeAsync();
+        await using var again = await waiter.Locks.AcquireAsync(key, TimeSpan.FromSeconds(30));
+        Assert.True(again.FencingToken > h.FencingToken);
+    }
+
+    [Fact]
     public async Task Inspector_ListsHeldLocks_WithTokenHolderAndWaiters()
     {
         var holder = NewNode();
