@@ -110,42 +110,6 @@ public abstract partial class LockConformanceTests
     }
 
     [Fact]
-    public async Task ManyFlows_NestingInsideTheirCriticalSection_NeverOverlap_InOneProcessOrAcrossNodes()
-    {
-        var nodes = Distributed ? new[] { NewNode(), NewNode() } : [NewNode()];
-        var key = Key();
-        var inside = 0;
-        var maxInside = 0;
-        var mismatched = 0;
-        long counter = 0;
-        await Task.WhenAll(Enumerable.Range(0, 6).Select(i => OtherFlow.Run(async () =>
-        {
-            var node = nodes[i % nodes.Length];
-            for (var j = 0; j < 5; j++)
-            {
-                await using var h = await node.Locks.AcquireAsync(key, TimeSpan.FromSeconds(60));
-                InterlockedMax(ref maxInside, Interlocked.Increment(ref inside));
-                await using (var nested = await node.Locks.AcquireAsync(key, TimeSpan.FromSeconds(60)))
-                {
-                    if (nested.FencingToken != h.FencingToken)
-                    {
-                        Interlocked.Increment(ref mismatched);
-                    }
-
-                    var v = counter;
-                    await Task.Yield();
-                    counter = v + 1;
-                }
-
-                Interlocked.Decrement(ref inside);
-            }
-        })));
-        Assert.Equal(1, maxInside);
-        Assert.Equal(0, mismatched);
-        Assert.Equal(30, counter);
-    }
-
-    [Fact]
     public async Task WriteHolder_MayTakeTheReadLock_Nested_AndReadHolders_NestAheadOfAWaitingWriter()
     {
         var node = NewNode();
@@ -260,9 +224,13 @@ public abstract partial class LockConformanceTests
         Assert.Contains("this process", warning.Message, StringComparison.Ordinal);
         Assert.Contains("waits for lock '" + a + "', which the waiting flow holds: a deadlock", warning.Message, StringComparison.Ordinal);
 
+        // Cancelling breaks the deadlock: a cancelled flow releases its first key, which the other flow may be granted
+        // before its own cancellation lands, so at least one of them (not necessarily both) ends cancelled.
         await stop.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => one);
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => two);
+        static Exception? Outcome(Task t) => t.IsCanceled ? new OperationCanceledException() : t.Exception?.InnerException;
+        var outcomes = await Task.WhenAll(one.ContinueWith(Outcome, TaskScheduler.Default), two.ContinueWith(Outcome, TaskScheduler.Default));
+        Assert.Contains(outcomes, e => e is OperationCanceledException);
+        Assert.All(outcomes, e => Assert.True(e is null or OperationCanceledException, e?.ToString()));
         Assert.Empty(inspector.GetLongWaits());
         Assert.Contains(logs.Entries, e => e.EventId.Id == 2111 && e.Message.Contains("not granted", StringComparison.Ordinal));
     }

@@ -94,14 +94,17 @@ public abstract partial class LockConformanceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ManyTasks_OnSeveralNodes_NeverOverlap_AndTokensIncrease()
+    public async Task ManyTasks_OnSeveralNodes_NestingInsideTheirCriticalSection_NeverOverlap_AndTokensIncrease()
     {
         var nodes = Distributed ? new[] { NewNode(), NewNode(), NewNode() } : [NewNode()];
         var key = Key();
         var inside = 0;
         var maxInside = 0;
+        var mismatched = 0;
         long counter = 0;
         var tokens = new List<long>();
+
+        // Sibling tasks of a flow that holds nothing are flows of their own: they exclude each other, and each nests.
         await Task.WhenAll(Enumerable.Range(0, 12).Select(async i =>
         {
             var node = nodes[i % nodes.Length];
@@ -115,13 +118,23 @@ public abstract partial class LockConformanceTests : IAsyncLifetime
                     tokens.Add(h.FencingToken);
                 }
 
-                var v = counter;
-                await Task.Yield();
-                counter = v + 1;
+                await using (var nested = await node.Locks.AcquireAsync(key, TimeSpan.FromSeconds(60)))
+                {
+                    if (nested.FencingToken != h.FencingToken)
+                    {
+                        Interlocked.Increment(ref mismatched);
+                    }
+
+                    var v = counter;
+                    await Task.Yield();
+                    counter = v + 1;
+                }
+
                 Interlocked.Decrement(ref inside);
             }
         }));
         Assert.Equal(1, maxInside);
+        Assert.Equal(0, mismatched);
         Assert.Equal(96, counter);
         for (var i = 1; i < tokens.Count; i++)
         {
