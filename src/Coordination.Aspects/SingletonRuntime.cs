@@ -61,17 +61,36 @@ public static class SingletonRuntime
     /// <exception cref="SingletonContentionException">The key stayed taken and the method throws on contention.</exception>
     /// <exception cref="LockUnavailableException">The lock backend cannot decide; the method must not run.</exception>
     /// <exception cref="InvalidOperationException">No lock provider is configured yet.</exception>
+    /// <remarks>
+    /// Not an async method up to the provider call on purpose: the provider records the acquisition in the caller's
+    /// async flow (the generated interceptor), so the guarded method it calls next holds the lock re-entrantly and a
+    /// nested [Singleton] call with the same key gets a nested handle instead of waiting for its own caller.
+    /// </remarks>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public static async ValueTask<SingletonScope?> EnterAsync(string key, TimeSpan timeout, LockContention onContention, string method, int maxConcurrency, LockAccess access, CancellationToken cancellationToken)
+    public static ValueTask<SingletonScope?> EnterAsync(string key, TimeSpan timeout, LockContention onContention, string method, int maxConcurrency, LockAccess access, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(key);
-        ArgumentNullException.ThrowIfNull(method);
-        var provider = Scoped.Value ?? Provider ?? throw new InvalidOperationException(
-            $"[Singleton] {method} was called before a lock provider was configured. Register "
-            + "services.AddHybridCoordination(...).AddSingletonAspects() and start the host (or call "
-            + "serviceProvider.UseSingletonAspects()); tests can set SingletonRuntime.Provider.");
+        ValueTask<IDistributedLockHandle?> acquiring;
+        try
+        {
+            ArgumentNullException.ThrowIfNull(key);
+            ArgumentNullException.ThrowIfNull(method);
+            var provider = Scoped.Value ?? Provider ?? throw new InvalidOperationException(
+                $"[Singleton] {method} was called before a lock provider was configured. Register "
+                + "services.AddHybridCoordination(...).AddSingletonAspects() and start the host (or call "
+                + "serviceProvider.UseSingletonAspects()); tests can set SingletonRuntime.Provider.");
+            acquiring = provider.TryAcquireAsync(key, maxConcurrency, access, timeout, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException<SingletonScope?>(ex);
+        }
 
-        var handle = await provider.TryAcquireAsync(key, maxConcurrency, access, timeout, cancellationToken).ConfigureAwait(false);
+        return ScopeAsync(acquiring, key, timeout, onContention, method);
+    }
+
+    private static async ValueTask<SingletonScope?> ScopeAsync(ValueTask<IDistributedLockHandle?> acquiring, string key, TimeSpan timeout, LockContention onContention, string method)
+    {
+        var handle = await acquiring.ConfigureAwait(false);
         if (handle is null)
         {
             return onContention == LockContention.Skip

@@ -78,12 +78,29 @@ public sealed class HybridCoordinationOptions
     /// </summary>
     public bool UnsafeAllowRedisOnlyFallback { get; set; }
 
+    /// <summary>
+    /// Locks and reader-writer locks are re-entrant per async flow: a flow that holds a key and asks for it again gets a
+    /// nested handle at once (same fencing token and lost signal; the lock is released when its last handle is
+    /// disposed). Off: such a re-acquire fails at once with <see cref="System.Threading.LockRecursionException"/>
+    /// instead of waiting for itself. Semaphore permits are never re-entrant. On by default.
+    /// </summary>
+    public bool ReentrantLocks { get; set; } = true;
+
+    /// <summary>
+    /// A lock, semaphore or reader-writer wait still going on after this long logs a warning naming the key, the keys
+    /// the waiting flow holds and the holder when known, and is listed by <see cref="ILockInspector.GetLongWaits"/>
+    /// (a wait whose timeout is shorter is never reported). <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>
+    /// turns it off. Default 30 s.
+    /// </summary>
+    public TimeSpan LongWaitWarningAfter { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The options without secrets (the Redis password and the ZooKeeper password masked), for logs and diagnostics.</summary>
     public override string ToString() =>
         $"Mode={Mode}, Redis={Secrets.Redis(Redis) ?? "-"}, RedisTls=[{RedisTls}], RedisPrefix={RedisPrefix}, ZooKeeper={ZooKeeper ?? "-"}, " +
         $"ZooKeeperAuth={Secrets.Digest(ZooKeeperAuth) ?? "-"}, ZooKeeperTls=[{ZooKeeperTls}], ZooKeeperAcl=[{ZooKeeperAcl}], ZooKeeperRoot={ZooKeeperRoot}, " +
         $"SessionTimeout={SessionTimeout}, ConnectTimeout={ConnectTimeout}, OperationTimeout={OperationTimeout}, ZooKeeperUnavailableAfter={ZooKeeperUnavailableAfter}, " +
-        $"RedisLease={RedisLease}, MaxKeyLength={MaxKeyLength}, UnsafeAllowRedisOnlyFallback={UnsafeAllowRedisOnlyFallback}";
+        $"RedisLease={RedisLease}, MaxKeyLength={MaxKeyLength}, UnsafeAllowRedisOnlyFallback={UnsafeAllowRedisOnlyFallback}, " +
+        $"ReentrantLocks={ReentrantLocks}, LongWaitWarningAfter={LongWaitWarningAfter}";
 
     /// <summary>The configured secrets, for <see cref="Secrets.Scrub"/>.</summary>
     internal IReadOnlyList<string> SecretValues => Secrets.Of(Redis, ZooKeeperAuth);

@@ -32,6 +32,24 @@ public sealed class ExclusionTests(HangfireFixture fixture)
     }
 
     [Fact]
+    public async Task AJobTakingItsOwnKeyAgain_GetsANestedHandle_InsteadOfWaitingForItself()
+    {
+        TestJobs.Locks = fixture.Locks;
+        var run = Probe.NewRun();
+        var storage = HangfireFixture.NewStorage();
+        using var server = HangfireFixture.StartServer(storage, "nested", workers: 1);
+
+        var id = new BackgroundJobClient(storage).Enqueue(() => TestJobs.NestedAsync(run));
+        await HangfireFixture.WaitForStateAsync(storage, id, SucceededState.StateName);
+
+        var tokens = Probe.For(run).FencingTokens.ToArray();
+        Assert.Equal(2, tokens.Length);
+        Assert.True(tokens[0] > 0);
+        Assert.Equal(tokens[0], tokens[1]); // the job's own lock, nested
+        Assert.Equal(0, fixture.Locks.LiveHandles("nested:" + run));
+    }
+
+    [Fact]
     public async Task JobsWithMaxConcurrencyTwo_OnTwoServers_RunAtMostTwoAtATime()
     {
         var run = Probe.NewRun();

@@ -107,6 +107,22 @@ public static class TestJobs
         }
     }
 
+    /// <summary>The provider <see cref="NestedAsync"/> takes its key from again (the fixture's).</summary>
+    public static Coordination.Locks.IDistributedLockProvider? Locks { get; set; }
+
+    [Singleton("nested:{run}")]
+    public static async Task NestedAsync(string run)
+    {
+        var probe = Probe.For(run);
+        using (probe.Enter())
+        {
+            // No timeout: without re-entrancy this waits for the lock its own job holds, forever.
+            await using var nested = await Locks!.AcquireAsync("nested:" + run);
+            probe.FencingTokens.Enqueue(JobLockContext.Current?.FencingToken ?? -1);
+            probe.FencingTokens.Enqueue(nested.FencingToken);
+        }
+    }
+
     [DistributedLock("fenced:{run}")]
     public static async Task FencedAsync(string run)
     {

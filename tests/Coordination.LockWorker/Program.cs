@@ -1,7 +1,8 @@
 // A separate OS process for the lock tests. Usage:
 //   hammer <mode> <redis> <zk> <prefix> <root> <key> <tasks> <iterations> [<counter-redis>]
-//     each task: acquire, unguarded read-modify-write of <prefix>counter (GET, yield, SET), check the fencing
-//     token is above the last one recorded in <prefix>last-token, release. Prints "DONE <violations>".
+//     each task: acquire, unguarded read-modify-write of <prefix>counter (GET, yield, SET) inside a nested acquire of
+//     the same key (re-entrant: granted at once with the same token, else a violation), check the fencing token is
+//     above the last one recorded in <prefix>last-token, release. Prints "DONE <violations>".
 //     The counter and last token live on <counter-redis> when given (e.g. plain Redis while the locks use a
 //     Sentinel group that fails over), else on <redis>.
 //   semhammer <mode> <redis> <zk> <prefix> <root> <key> <tasks> <iterations> <maxCount>
@@ -103,9 +104,17 @@ await Task.WhenAll(Enumerable.Range(0, tasks).Select(async _ =>
         }
 
         await db.StringSetAsync(prefix + "last-token", h.FencingToken);
-        var v = (long?)await db.StringGetAsync(prefix + "counter") ?? 0;
-        await Task.Yield();
-        await db.StringSetAsync(prefix + "counter", v + 1);
+        await using (var nested = await locks.AcquireAsync(key, TimeSpan.FromSeconds(60)))
+        {
+            if (nested.FencingToken != h.FencingToken)
+            {
+                Interlocked.Increment(ref violations);
+            }
+
+            var v = (long?)await db.StringGetAsync(prefix + "counter") ?? 0;
+            await Task.Yield();
+            await db.StringSetAsync(prefix + "counter", v + 1);
+        }
     }
 }));
 Console.WriteLine($"DONE {violations}");

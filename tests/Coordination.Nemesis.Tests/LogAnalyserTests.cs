@@ -21,6 +21,38 @@ public sealed class LogAnalyserTests
     }
 
     [Fact]
+    public void Analyse_NestedAcquiresGrantedAtOnceWithTheHoldersToken_Pass_AndAreCounted()
+    {
+        var report = new SyntheticLog()
+            .Hold("w1.0", 10, 100, 110).Add(101, "w1.0", "nested", ("token", 10), ("nested", 10), ("at-once", 1))
+            .Hold("w2.0", 11, 111, 120).Add(112, "w2.0", "nested", ("token", 11), ("nested", 11), ("at-once", 1))
+            .Referee(2)
+            .Analyse();
+
+        Assert.Empty(report.Violations);
+        Assert.Equal(2, report.NestedAcquires);
+        Assert.Contains("grants=2 nested=2 violations=0", report.Summary("t"), StringComparison.Ordinal);
+        Assert.True(report.Passed);
+    }
+
+    [Fact]
+    public void Analyse_ANestedAcquireThatWaited_GotAnotherToken_OrFailed_IsAViolation()
+    {
+        var report = new SyntheticLog()
+            .Hold("w1.0", 10, 100, 110).Add(101, "w1.0", "nested", ("token", 10), ("nested", 10), ("at-once", 0))
+            .Hold("w2.0", 11, 111, 120).Add(112, "w2.0", "nested", ("token", 11), ("nested", 12), ("at-once", 1))
+            .Hold("w1.1", 13, 121, 130).Add(122, "w1.1", "nested-failed", ("token", 13), ("error", "TimeoutException"), ("why", "timed out"))
+            .Referee(3)
+            .Analyse();
+
+        Assert.Equal(3, report.Violations.Count);
+        Assert.Contains(report.Violations, v => v.Contains("w1.0 holding token 10", StringComparison.Ordinal) && v.Contains("after waiting", StringComparison.Ordinal));
+        Assert.Contains(report.Violations, v => v.Contains("got token 12", StringComparison.Ordinal));
+        Assert.Contains(report.Violations, v => v.Contains("failed (TimeoutException", StringComparison.Ordinal));
+        Assert.False(report.Passed);
+    }
+
+    [Fact]
     public void Analyse_WhenARunningHolderOverlapsTheNextGrant_ReportsAViolation()
     {
         var report = new SyntheticLog()

@@ -14,6 +14,8 @@ internal sealed class AnalysisReport
     public required IReadOnlyList<string> Violations { get; init; }
     /// <summary>Overlaps excused because the older holder was frozen (SIGSTOP) when the newer was granted, with what happened after it resumed.</summary>
     public required IReadOnlyList<string> PausedOverlaps { get; init; }
+    /// <summary>Nested acquires of a held key granted at once with the holder's token (lock and write holders).</summary>
+    public int NestedAcquires { get; init; }
     public required int TokenOrderViolations { get; init; }
     public required long? RefereeCount { get; init; }
     public required int FencedAccepted { get; init; }
@@ -46,7 +48,7 @@ internal sealed class AnalysisReport
             : $"WRONG(referee={RefereeCount}, accepted={FencedAccepted}, unresolved={FencedUnresolved})";
         var liveness = Wedged == 0 ? "" : " " + string.Join(' ', Faults.Where(f => f.Wedged).GroupBy(f => f.Kind).Select(g => $"wedged-{g.Key}={g.Count()}"));
         return string.Create(CultureInfo.InvariantCulture,
-            $"nemesis: profile={profile} primitive={Primitive} faults={Faults.Count}{(Skipped == 0 ? "" : $" skipped={Skipped}")} grants={Holds.Count} violations={Violations.Count} token-order={(TokenOrderViolations == 0 ? "ok" : TokenOrderViolations + " out of order")} counter={counter} fenced-rejected={FencedRejected} unfenced-lost-updates={UnfencedLostUpdates}/{UnfencedWrites} paused-overlaps={PausedOverlaps.Count} wedged={Wedged}{liveness} {(Passed ? "PASS" : "FAIL")}");
+            $"nemesis: profile={profile} primitive={Primitive} faults={Faults.Count}{(Skipped == 0 ? "" : $" skipped={Skipped}")} grants={Holds.Count}{(NestedAcquires == 0 ? "" : $" nested={NestedAcquires}")} violations={Violations.Count} token-order={(TokenOrderViolations == 0 ? "ok" : TokenOrderViolations + " out of order")} counter={counter} fenced-rejected={FencedRejected} unfenced-lost-updates={UnfencedLostUpdates}/{UnfencedWrites} paused-overlaps={PausedOverlaps.Count} wedged={Wedged}{liveness} {(Passed ? "PASS" : "FAIL")}");
     }
 
     public string Table()

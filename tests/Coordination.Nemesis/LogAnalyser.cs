@@ -45,6 +45,10 @@ namespace Coordination.Nemesis;
 /// <i>unresolved</i> and may or may not have counted, so the count must lie in [accepted, accepted + unresolved].</item>
 /// <item><b>Unfenced lost updates</b> (reported): two read-modify-writes of the victim counter from different tasks whose
 /// [read, logged] windows overlap and that read the same value.</item>
+/// <item><b>Nested acquires</b>: an exclusive holder of the lock or the write lock takes its key again (locks are
+/// re-entrant per flow): each must be granted at once with the holder's own token (<c>nested</c>); one that waited, got
+/// another token or failed (<c>nested-failed</c>) is a violation. The holder disposes it before its fenced write, so a
+/// nested dispose that released the lock would show up as an overlap.</item>
 /// <item><b>Recovery</b>: per fault, the time from its end to the next grant by anyone; none within the wedge bound = a
 /// wedged key (a liveness failure).</item>
 /// </list>
@@ -91,6 +95,7 @@ internal static class LogAnalyser
             _ => CheckTokenOrder(holds, frequency, violations),
         };
 
+        var nested = CheckNested(all, violations);
         var fencedStarts = all.Where(e => e.Name == "fenced-start").Select(e => (e.Worker, Seq: e.Field("seq"))).ToHashSet();
         var fenced = all.Where(e => e.Name == "fenced").ToList();
         var answered = fenced.Where(e => e.Field("result") is "accepted" or "rejected").Select(e => (e.Worker, Seq: e.Field("seq"))).ToHashSet();
@@ -102,6 +107,7 @@ internal static class LogAnalyser
             TicksPerSecond = frequency,
             Holds = holds,
             Violations = violations,
+            NestedAcquires = nested,
             PausedOverlaps = paused,
             TokenOrderViolations = tokenOrder,
             RefereeCount = all.LastOrDefault(e => e.Name == "referee")?.LongField("count"),
@@ -117,6 +123,30 @@ internal static class LogAnalyser
             WedgeBoundSeconds = wedgeBound.TotalSeconds,
             Skipped = all.Count(e => e.Name == "fault-skipped"),
         };
+    }
+
+    /// <summary>Counts the nested grants; a nested acquire that waited, got another token or failed is a violation.</summary>
+    private static int CheckNested(List<NemesisEvent> all, List<string> violations)
+    {
+        var granted = 0;
+        foreach (var e in all.Where(e => e.Name is "nested" or "nested-failed"))
+        {
+            var token = e.LongField("token");
+            if (e.Name == "nested-failed")
+            {
+                violations.Add($"{e.Source} holding token {token}: the nested acquire of its own key failed ({e.Field("error")}: {e.Field("why")})");
+            }
+            else if (e.LongField("nested") != token || e.LongField("at-once") != 1)
+            {
+                violations.Add($"{e.Source} holding token {token}: the nested acquire of its own key got token {e.LongField("nested")}{(e.LongField("at-once") == 1 ? "" : " after waiting")}");
+            }
+            else
+            {
+                granted++;
+            }
+        }
+
+        return granted;
     }
 
     private static List<LockHold> Holds(List<NemesisEvent> all, Dictionary<string, long> kills, Dictionary<string, long> deaths, long runEnd, Dictionary<string, List<(long From, long To)>> frozen)

@@ -15,7 +15,10 @@ namespace Coordination.Nemesis;
 /// one candidate in an election that leads for a few critical sections, then resigns. Every step is logged (see
 /// <see cref="LogAnalyser"/> for how the log is judged). Inside the critical section it does an unfenced
 /// read-modify-write on the victim Redis (the one the nemesis faults; not for reads and permits, which share) and a
-/// fenced increment on the referee Redis (never faulted), both on the primitive's own keys. It stops when the
+/// fenced increment on the referee Redis (never faulted), both on the primitive's own keys. An exclusive holder of the
+/// lock or of the write lock first takes the same key again (the lock; the read lock under the write lock): locks are
+/// re-entrant per flow, so it must get a nested handle at once with the same token, does the read-modify-write under
+/// it, and disposes it before the fenced increment, which must still run under the outer hold. It stops when the
 /// control directory holds a <c>stop</c> file.
 /// </summary>
 internal sealed class NemesisWorker
@@ -91,8 +94,14 @@ internal sealed class NemesisWorker
         var tasks = args.Int("tasks", 2);
         foreach (var primitive in primitives)
         {
-            var section = new Section(primitive, victim.GetDatabase(), referee.GetDatabase());
-            Func<CancellationToken, ValueTask<(string Mode, IDistributedLockHandle Handle)>> acquire = primitive switch
+            Func<ValueTask<IDistributedLockHandle>>? nested = primitive switch
+            {
+                NemesisPrimitive.Lock => worker.Nested(sp.GetRequiredService<IDistributedLockProvider>()),
+                NemesisPrimitive.ReaderWriter => worker.Nested(sp.GetRequiredService<IDistributedReaderWriterLockProvider>()),
+                _ => null,
+            };
+            var section = new Section(primitive, victim.GetDatabase(), referee.GetDatabase(), nested);
+            Acquisition acquire = primitive switch
             {
                 NemesisPrimitive.Lock => worker.Acquire(sp.GetRequiredService<IDistributedLockProvider>()),
                 NemesisPrimitive.Semaphore => worker.Acquire(sp.GetRequiredService<IDistributedSemaphoreProvider>()),
@@ -116,19 +125,35 @@ internal sealed class NemesisWorker
         return 0;
     }
 
-    /// <summary>Where a primitive's critical section writes: its own victim counter and fence.</summary>
-    private sealed record Section(string Primitive, IDatabase Victim, IDatabase Referee);
+    /// <summary>
+    /// Where a primitive's critical section writes (its own victim counter and fence), and, for the lock and the
+    /// reader-writer lock, the nested acquire an exclusive holder makes (null: none).
+    /// </summary>
+    private sealed record Section(string Primitive, IDatabase Victim, IDatabase Referee, Func<ValueTask<IDistributedLockHandle>>? Nested);
 
-    private Func<CancellationToken, ValueTask<(string, IDistributedLockHandle)>> Acquire(IDistributedLockProvider locks) =>
-        async ct => ("x", await locks.AcquireAsync(_key, _acquireTimeout, ct));
+    /// <summary>
+    /// Starts an acquisition: the hold mode and the pending handle. Not an async delegate: the provider must be called
+    /// in the loop's own flow, or the loop would not hold the lock re-entrantly (an async helper's flow ends with it).
+    /// </summary>
+    private delegate (string Mode, ValueTask<IDistributedLockHandle> Handle) Acquisition(CancellationToken ct);
 
-    private Func<CancellationToken, ValueTask<(string, IDistributedLockHandle)>> Acquire(IDistributedSemaphoreProvider semaphores) =>
-        async ct => ("s", await semaphores.AcquireAsync(_key, _permits, _acquireTimeout, ct));
+    private Acquisition Acquire(IDistributedLockProvider locks) =>
+        ct => ("x", locks.AcquireAsync(_key, _acquireTimeout, ct));
 
-    private Func<CancellationToken, ValueTask<(string, IDistributedLockHandle)>> Acquire(IDistributedReaderWriterLockProvider rw) =>
-        async ct => Random.Shared.Next(3) == 0
-            ? ("w", await rw.AcquireWriteAsync(_key, _acquireTimeout, ct))
-            : ("r", await rw.AcquireReadAsync(_key, _acquireTimeout, ct));
+    private Acquisition Acquire(IDistributedSemaphoreProvider semaphores) =>
+        ct => ("s", semaphores.AcquireAsync(_key, _permits, _acquireTimeout, ct));
+
+    private Acquisition Acquire(IDistributedReaderWriterLockProvider rw) =>
+        ct => Random.Shared.Next(3) == 0
+            ? ("w", rw.AcquireWriteAsync(_key, _acquireTimeout, ct))
+            : ("r", rw.AcquireReadAsync(_key, _acquireTimeout, ct));
+
+    private Func<ValueTask<IDistributedLockHandle>> Nested(IDistributedLockProvider locks) =>
+        () => locks.AcquireAsync(_key, _acquireTimeout);
+
+    /// <summary>A write holder takes the read lock of its own key (write → read nests).</summary>
+    private Func<ValueTask<IDistributedLockHandle>> Nested(IDistributedReaderWriterLockProvider rw) =>
+        () => rw.AcquireReadAsync(_key, _acquireTimeout);
 
     private static async Task<ConnectionMultiplexer> ConnectAsync(string configuration)
     {
@@ -159,7 +184,7 @@ internal sealed class NemesisWorker
         await stop.CancelAsync();
     }
 
-    private async Task LoopAsync(string task, Func<CancellationToken, ValueTask<(string Mode, IDistributedLockHandle Handle)>> acquire, Section section, CancellationToken stop)
+    private async Task LoopAsync(string task, Acquisition acquire, Section section, CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
@@ -169,7 +194,8 @@ internal sealed class NemesisWorker
             IDistributedLockHandle handle;
             try
             {
-                (mode, handle) = await acquire(stop);
+                (mode, var pending) = acquire(stop);
+                handle = await pending;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -216,21 +242,22 @@ internal sealed class NemesisWorker
     /// <see cref="ILeaderElection.ResignAsync"/> as the release, so leadership keeps moving; a term that ends on its
     /// own fires the lost token.
     /// </summary>
-    private static Func<CancellationToken, ValueTask<(string, IDistributedLockHandle)>> Acquire(ILeaderElection election) =>
-        async ct =>
-        {
-            while (true)
-            {
-                var term = await election.WaitForLeadershipAsync(ct);
-                var token = election.FencingToken;
-                if (!term.IsCancellationRequested && token != 0)
-                {
-                    return ("x", new Term(election, token, term));
-                }
+    private static Acquisition Acquire(ILeaderElection election) => ct => ("x", WaitForTermAsync(election, ct));
 
-                // The term ended before this task could act on it: nothing was held; wait for the next one.
+    private static async ValueTask<IDistributedLockHandle> WaitForTermAsync(ILeaderElection election, CancellationToken ct)
+    {
+        while (true)
+        {
+            var term = await election.WaitForLeadershipAsync(ct);
+            var token = election.FencingToken;
+            if (!term.IsCancellationRequested && token != 0)
+            {
+                return new Term(election, token, term);
             }
-        };
+
+            // The term ended before this task could act on it: nothing was held; wait for the next one.
+        }
+    }
 
     private sealed class Term(ILeaderElection election, long token, CancellationToken lost) : IDistributedLockHandle
     {
@@ -262,6 +289,7 @@ internal sealed class NemesisWorker
         if (mode is "x" or "w")
         {
             // Only exclusive holders: readers and permit holders legitimately overlap, so their writes would race.
+            var nested = section.Nested is { } enter ? await EnterNestedAsync(task, token, enter()) : null;
             var t0 = EventLog.Now();
             try
             {
@@ -273,6 +301,13 @@ internal sealed class NemesisWorker
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
                 _log.Write(task, "rmw-failed", ("token", token), ("error", ex.GetType().Name));
+            }
+            finally
+            {
+                if (nested is not null)
+                {
+                    await nested.DisposeAsync(); // gives back the nested count only: the fenced write below still holds
+                }
             }
         }
 
@@ -293,6 +328,26 @@ internal sealed class NemesisWorker
         }
 
         await Task.Delay(Random.Shared.Next(1, 5), CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Awaits a nested acquire of the held key and logs it: <c>nested</c> with its token and whether it was granted at
+    /// once (the analyser counts a nested grant that waited or got another token as a violation), or <c>nested-failed</c>.
+    /// </summary>
+    private async Task<IDistributedLockHandle?> EnterNestedAsync(string task, long token, ValueTask<IDistributedLockHandle> pending)
+    {
+        var atOnce = pending.IsCompleted;
+        try
+        {
+            var nested = await pending;
+            _log.Write(task, "nested", ("token", token), ("nested", nested.FencingToken), ("at-once", atOnce ? 1 : 0));
+            return nested;
+        }
+        catch (Exception ex)
+        {
+            _log.Write(task, "nested-failed", ("token", token), ("error", ex.GetType().Name), ("why", ex.Message));
+            return null;
+        }
     }
 
     private bool TryClaimPause(string task)

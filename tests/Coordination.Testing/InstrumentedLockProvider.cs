@@ -96,52 +96,70 @@ public sealed class InstrumentedLockProvider(IDistributedLockProvider inner) : I
         InstrumentAsync(key, () => inner.TryAcquireAsync(key, timeout, cancellationToken));
 
     /// <inheritdoc />
-    public async ValueTask<IDistributedLockHandle> AcquireAsync(string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        await TryAcquireAsync(key, timeout ?? Timeout.InfiniteTimeSpan, cancellationToken) ?? throw TimedOut(key);
+    public ValueTask<IDistributedLockHandle> AcquireAsync(string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        OrThrowAsync(TryAcquireAsync(key, timeout ?? Timeout.InfiniteTimeSpan, cancellationToken), key);
 
     /// <inheritdoc />
     public ValueTask<IDistributedLockHandle?> TryAcquireAsync(string key, int maxCount, TimeSpan timeout = default, CancellationToken cancellationToken = default) =>
         InstrumentAsync(key, () => Decorated<IDistributedSemaphoreProvider>().TryAcquireAsync(key, maxCount, timeout, cancellationToken));
 
     /// <inheritdoc />
-    public async ValueTask<IDistributedLockHandle> AcquireAsync(string key, int maxCount, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        await TryAcquireAsync(key, maxCount, timeout ?? Timeout.InfiniteTimeSpan, cancellationToken) ?? throw TimedOut(key);
+    public ValueTask<IDistributedLockHandle> AcquireAsync(string key, int maxCount, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        OrThrowAsync(TryAcquireAsync(key, maxCount, timeout ?? Timeout.InfiniteTimeSpan, cancellationToken), key);
 
     /// <inheritdoc />
     public ValueTask<IDistributedLockHandle?> TryAcquireReadAsync(string key, TimeSpan timeout = default, CancellationToken cancellationToken = default) =>
         InstrumentAsync(key, () => Decorated<IDistributedReaderWriterLockProvider>().TryAcquireReadAsync(key, timeout, cancellationToken));
 
     /// <inheritdoc />
-    public async ValueTask<IDistributedLockHandle> AcquireReadAsync(string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        await TryAcquireReadAsync(key, timeout ?? Timeout.InfiniteTimeSpan, cancellationToken) ?? throw TimedOut(key);
+    public ValueTask<IDistributedLockHandle> AcquireReadAsync(string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        OrThrowAsync(TryAcquireReadAsync(key, timeout ?? Timeout.InfiniteTimeSpan, cancellationToken), key);
 
     /// <inheritdoc />
     public ValueTask<IDistributedLockHandle?> TryAcquireWriteAsync(string key, TimeSpan timeout = default, CancellationToken cancellationToken = default) =>
         InstrumentAsync(key, () => Decorated<IDistributedReaderWriterLockProvider>().TryAcquireWriteAsync(key, timeout, cancellationToken));
 
     /// <inheritdoc />
-    public async ValueTask<IDistributedLockHandle> AcquireWriteAsync(string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        await TryAcquireWriteAsync(key, timeout ?? Timeout.InfiniteTimeSpan, cancellationToken) ?? throw TimedOut(key);
+    public ValueTask<IDistributedLockHandle> AcquireWriteAsync(string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        OrThrowAsync(TryAcquireWriteAsync(key, timeout ?? Timeout.InfiniteTimeSpan, cancellationToken), key);
 
-    private static TimeoutException TimedOut(string key) => new($"Timed out acquiring '{key}'.");
+    private static async ValueTask<IDistributedLockHandle> OrThrowAsync(ValueTask<IDistributedLockHandle?> acquiring, string key) =>
+        await acquiring ?? throw new TimeoutException($"Timed out acquiring '{key}'.");
 
     private T Decorated<T>()
         where T : class =>
         inner as T ?? throw new NotSupportedException($"The decorated provider {inner.GetType().Name} does not implement {typeof(T).Name}.");
 
-    private async ValueTask<IDistributedLockHandle?> InstrumentAsync(string key, Func<ValueTask<IDistributedLockHandle?>> acquire)
+    // Not an async method up to the decorated call: the decorated provider records the acquisition in the caller's
+    // async flow, so re-entrancy works through this decorator as it does without it.
+    private ValueTask<IDistributedLockHandle?> InstrumentAsync(string key, Func<ValueTask<IDistributedLockHandle?>> acquire)
     {
         Interlocked.Increment(ref _attempts);
         if (Failure is { } failure || _keyFailures.TryGetValue(key, out failure))
         {
-            throw failure;
+            return ValueTask.FromException<IDistributedLockHandle?>(failure);
         }
 
         Interlocked.Increment(ref _waiting);
+        ValueTask<IDistributedLockHandle?> acquiring;
+        try
+        {
+            acquiring = acquire();
+        }
+        catch (Exception ex)
+        {
+            acquiring = ValueTask.FromException<IDistributedLockHandle?>(ex);
+        }
+
+        return TrackAsync(key, acquiring);
+    }
+
+    private async ValueTask<IDistributedLockHandle?> TrackAsync(string key, ValueTask<IDistributedLockHandle?> acquiring)
+    {
         IDistributedLockHandle? handle;
         try
         {
-            handle = await acquire();
+            handle = await acquiring;
         }
         catch (OperationCanceledException)
         {

@@ -47,9 +47,14 @@ public sealed class LockNode : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
 
-    public LockNode(LockMode mode, string prefix, string root, Action<HybridCoordinationOptions>? configure = null)
+    public LockNode(LockMode mode, string prefix, string root, Action<HybridCoordinationOptions>? configure = null, CapturingLoggerProvider? logs = null)
     {
         var services = new ServiceCollection();
+        if (logs is not null)
+        {
+            services.AddSingleton<Microsoft.Extensions.Logging.ILoggerFactory>(logs);
+        }
+
         services.AddHybridCoordination(o =>
         {
             o.Mode = mode;

@@ -64,10 +64,10 @@ internal sealed record DashboardConfigSource(string Path, string State, long Ver
 internal sealed record DashboardConfigChange(DateTimeOffset At, string Path, IReadOnlyList<string> Keys);
 
 /// <summary>
-/// Waits longer than the long-wait threshold. Reserved: <see cref="Tracked"/> stays false and <see cref="Items"/>
-/// empty until the lock engine reports long waits; the page shows the table once it is tracked.
+/// This instance's waits that have lasted longer than <c>LongWaitWarningAfter</c> (from memory, no server call);
+/// <see cref="Tracked"/> is false when the threshold is <c>Infinite</c> (the watch is off) and the page hides the table.
 /// </summary>
-internal sealed record DashboardLongWaits(bool Tracked, IReadOnlyList<DashboardLongWait> Items);
+internal sealed record DashboardLongWaits(bool Tracked, double? ThresholdMs, IReadOnlyList<DashboardLongWait> Items);
 
-/// <summary>One caller waiting for a key longer than the threshold.</summary>
-internal sealed record DashboardLongWait(string Key, string Kind, string? Process, DateTimeOffset Since, double WaitingForMs);
+/// <summary>One flow of this instance waiting for a key longer than the threshold: what it holds and who holds the key.</summary>
+internal sealed record DashboardLongWait(string Key, string Kind, double WaitingForMs, double? TimeoutMs, IReadOnlyList<string> HeldByWaiter, string? Holder);

@@ -128,10 +128,15 @@ internal sealed class DashboardSnapshotBuilder(
             [.. electionRows.OrderBy(e => e.Name, StringComparer.Ordinal)],
             registered,
             [.. configurationSources().Select(c => new DashboardConfigSource(c.Path, c.State.ToString(), c.Version, c.LastProblem, c.MalformedNodes.Count, configurationLog.Recent(c.Path)))],
-            new DashboardLongWaits(false, []),
+            LongWaits(o.LongWaitWarningAfter),
             metrics.Capture(options.BusiestKeys),
             errors);
     }
+
+    private DashboardLongWaits LongWaits(TimeSpan threshold) => threshold == Timeout.InfiniteTimeSpan
+        ? new DashboardLongWaits(false, null, [])
+        : new DashboardLongWaits(true, threshold.TotalMilliseconds, [.. inspector.GetLongWaits().Take(options.MaxRows).Select(w => new DashboardLongWait(
+            w.Key, w.Primitive, w.WaitingFor.TotalMilliseconds, w.Timeout?.TotalMilliseconds, w.HeldByWaiter, w.Holder))]);
 
     private static DashboardLocalElection Local(ILeaderElection e) => new(e.InstanceId, e.State.ToString(), e.IsLeader);
 

@@ -20,7 +20,12 @@ internal sealed class EndpointLockRunner(IDistributedLockProvider provider, IOpt
     private readonly DistributedLockEndpointOptions _options = options.Value;
 
     /// <summary>The held lock's scope, or null when the response was already written (or the client left).</summary>
-    public async Task<LockScope?> TryEnterAsync(HttpContext context, Endpoint endpoint, EndpointLockPlan plan, IDictionary<string, object?>? arguments)
+    /// <remarks>
+    /// Not an async method up to the provider call on purpose: the provider records the acquisition in the caller's
+    /// async flow, so the handler that the caller runs next holds the lock re-entrantly (a [Singleton] service method
+    /// or a direct acquire of the same key inside it gets a nested handle instead of waiting for the request itself).
+    /// </remarks>
+    public Task<LockScope?> TryEnterAsync(HttpContext context, Endpoint endpoint, EndpointLockPlan plan, IDictionary<string, object?>? arguments)
     {
         string key;
         try
@@ -29,15 +34,35 @@ internal sealed class EndpointLockRunner(IDistributedLockProvider provider, IOpt
         }
         catch (KeyPlaceholderMissingException ex)
         {
-            Log.PlaceholderMissing(logger, endpoint.DisplayName, ex.Placeholder.Text, plan.Template.Template);
-            await WriteProblemAsync(context, StatusCodes.Status400BadRequest, "Missing lock key value.", $"The request does not supply {ex.Placeholder.Text}, which the lock key template '{plan.Template.Template}' needs.").ConfigureAwait(false);
-            return null;
+            return PlaceholderMissingAsync(context, endpoint, plan, ex);
         }
 
+        ValueTask<IDistributedLockHandle?> acquiring;
+        try
+        {
+            acquiring = provider.TryAcquireAsync(key, plan.MaxConcurrency, plan.Access, plan.Timeout, context.RequestAborted);
+        }
+        catch (Exception ex)
+        {
+            acquiring = ValueTask.FromException<IDistributedLockHandle?>(ex); // handled below like an async failure
+        }
+
+        return EnterAsync(context, endpoint, plan, key, acquiring);
+    }
+
+    private async Task<LockScope?> PlaceholderMissingAsync(HttpContext context, Endpoint endpoint, EndpointLockPlan plan, KeyPlaceholderMissingException ex)
+    {
+        Log.PlaceholderMissing(logger, endpoint.DisplayName, ex.Placeholder.Text, plan.Template.Template);
+        await WriteProblemAsync(context, StatusCodes.Status400BadRequest, "Missing lock key value.", $"The request does not supply {ex.Placeholder.Text}, which the lock key template '{plan.Template.Template}' needs.").ConfigureAwait(false);
+        return null;
+    }
+
+    private async Task<LockScope?> EnterAsync(HttpContext context, Endpoint endpoint, EndpointLockPlan plan, string key, ValueTask<IDistributedLockHandle?> acquiring)
+    {
         IDistributedLockHandle? handle;
         try
         {
-            handle = await provider.TryAcquireAsync(key, plan.MaxConcurrency, plan.Access, plan.Timeout, context.RequestAborted).ConfigureAwait(false);
+            handle = await acquiring.ConfigureAwait(false);
         }
         catch (LockUnavailableException ex)
         {

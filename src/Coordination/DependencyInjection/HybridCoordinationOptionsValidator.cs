@@ -97,6 +97,11 @@ internal sealed class HybridCoordinationOptionsValidator : IValidateOptions<Hybr
             errors.Add($"{p}:MaxKeyLength '{o.MaxKeyLength}' must be between 1 and 4096.");
         }
 
+        if (o.LongWaitWarningAfter != Timeout.InfiniteTimeSpan && (o.LongWaitWarningAfter <= TimeSpan.Zero || o.LongWaitWarningAfter > TimeSpan.FromDays(1)))
+        {
+            errors.Add($"{p}:LongWaitWarningAfter '{o.LongWaitWarningAfter}' must be positive and at most 1.00:00:00, or Infinite (-00:00:00.0010000) to turn the warning off.");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -35,6 +35,7 @@ public static class HybridCoordinationServiceCollectionExtensions
         services.TryAddSingleton<CoordinationConnections>();
         services.TryAddSingleton<ICoordinationConnections>(sp => sp.GetRequiredService<CoordinationConnections>());
         services.TryAddSingleton<Coordination.Diagnostics.CoordinationStatus>();
+        services.TryAddSingleton(sp => LockWaitRegistry.Create(sp, sp.GetRequiredService<IOptions<HybridCoordinationOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>()));
         services.TryAddSingleton<IDistributedLockProvider>(sp => LockProviderFactory.Create(sp));
         services.TryAddSingleton<IDistributedSemaphoreProvider>(sp => LockProviderFactory.Of<IDistributedSemaphoreProvider>(sp));
         services.TryAddSingleton<IDistributedReaderWriterLockProvider>(sp => LockProviderFactory.Of<IDistributedReaderWriterLockProvider>(sp));

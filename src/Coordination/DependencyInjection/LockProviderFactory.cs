@@ -18,13 +18,15 @@ internal static class LockProviderFactory
         var o = options.Value;
         var time = sp.GetRequiredService<TimeProvider>();
         var loggers = sp.GetService<ILoggerFactory>();
-        return o.Mode switch
+        LockPrimitives provider = o.Mode switch
         {
             LockMode.InProcess => new InProcessLockProvider(options, time),
             LockMode.RedisOnly => new RedisLockProvider(o, sp.GetRequiredService<CoordinationConnections>(), sp.GetRequiredService<CoordinationStatus>(), loggers, time),
             LockMode.ZooKeeperOnly => new HybridLockProvider(o, sp.GetRequiredService<CoordinationConnections>(), sp.GetRequiredService<CoordinationStatus>(), loggers, time, useRedis: false),
             _ => new HybridLockProvider(o, sp.GetRequiredService<CoordinationConnections>(), sp.GetRequiredService<CoordinationStatus>(), loggers, time, useRedis: true),
         };
+        provider.Waits = sp.GetRequiredService<LockWaitRegistry>();
+        return provider;
     }
 
     /// <summary>The registered lock provider as <typeparamref name="T"/> (it implements every primitive).</summary>

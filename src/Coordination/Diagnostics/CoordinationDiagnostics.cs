@@ -39,6 +39,10 @@ public static class CoordinationDiagnostics
 
     internal static readonly Counter<long> OrphansDeleted = Meter.CreateCounter<long>("coordination.lock.orphans_deleted", "{node}", "Lock nodes whose create had no answer, found by owner id and deleted in the background.");
 
+    internal static readonly LockCounter Reentries = new("coordination.lock.reentries", "{acquisition}", "Acquisitions granted at once from a lock the same async flow already held (nested handles).");
+
+    internal static readonly UpDownCounter<long> LongWaits = Meter.CreateUpDownCounter<long>("coordination.lock.long_waits", "{wait}", "Lock waits of this process going on longer than LongWaitWarningAfter.");
+
     internal static readonly Counter<long> ElectionTerms = Meter.CreateCounter<long>("coordination.election.terms", "{term}", "Terms won by this instance, per election.");
 
     internal static readonly Counter<long> ElectionFailovers = Meter.CreateCounter<long>("coordination.election.failovers", "{failover}", "Terms won by taking over from another leader (this instance had waited behind it), per election.");

@@ -43,6 +43,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 2109, Level = LogLevel.Information, Message = "Lock '{Key}' (token {FencingToken}) released; ZooKeeper did not answer at once, so its node is deleted in the background")]
     public static partial void ReleaseDeferred(ILogger logger, string key, long fencingToken);
 
+    [LoggerMessage(EventId = 2110, Level = LogLevel.Warning, Message = "Waited {Elapsed} so far for the {Primitive} '{Key}' (timeout {Timeout}) while holding {HeldByWaiter}; held by {Holder}")]
+    public static partial void LongWait(ILogger logger, TimeSpan elapsed, string primitive, string key, string timeout, string heldByWaiter, string holder);
+
+    [LoggerMessage(EventId = 2111, Level = LogLevel.Information, Message = "The long wait for the {Primitive} '{Key}' ended after {Elapsed}: {Outcome}")]
+    public static partial void LongWaitEnded(ILogger logger, string primitive, string key, TimeSpan elapsed, string outcome);
+
     [LoggerMessage(EventId = 2108, Level = LogLevel.Warning, Message = "Extending the Redis lease of lock '{Key}' failed")]
     public static partial void LeaseExtendFailed(ILogger logger, string key, Exception? exception);
 }

@@ -2,6 +2,8 @@ namespace Coordination.Locks;
 
 /// <summary>
 /// A held distributed lock. Disposing it releases the lock; releasing a lock that was already lost is harmless.
+/// A nested handle (the async flow already held the key) shares the outer handle's token and lost signal; the lock is
+/// released when the last of the flow's handles of it is disposed, in whatever order.
 /// </summary>
 public interface IDistributedLockHandle : IAsyncDisposable
 {

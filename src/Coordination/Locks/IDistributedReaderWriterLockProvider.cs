@@ -6,8 +6,11 @@ namespace Coordination.Locks;
 /// modes and guarantees as <see cref="IDistributedLockProvider"/>.
 /// </summary>
 /// <remarks>
-/// Not re-entrant and no upgrade: a read holder that asks for the write lock of the same key queues behind its own
-/// read lock and times out; release the read lock first (Curator and Redisson behave the same way).
+/// Re-entrant per async flow, without upgrade (as <see cref="IDistributedLockProvider"/>): a flow holding the write lock
+/// may take the write or the read lock of the same key again (a nested handle, no queueing, no remote work); a flow
+/// holding the read lock may take the read lock again, even while a writer waits, but asking for the write lock fails
+/// at once with <see cref="LockRecursionException"/> (waiting would deadlock on its own read lock; Curator and
+/// Redisson refuse the upgrade too): release the read lock first, or take the write lock from the start.
 /// </remarks>
 public interface IDistributedReaderWriterLockProvider
 {
@@ -34,6 +37,7 @@ public interface IDistributedReaderWriterLockProvider
     /// <exception cref="ArgumentException">The key is empty, too long or contains control characters.</exception>
     /// <exception cref="LockUnavailableException">The backend cannot decide ownership (fail closed).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired while waiting.</exception>
+    /// <exception cref="LockRecursionException">This async flow holds the read lock of <paramref name="key"/> (no upgrade).</exception>
     ValueTask<IDistributedLockHandle?> TryAcquireWriteAsync(string key, TimeSpan timeout = default, CancellationToken cancellationToken = default);
 
     /// <summary>Takes the write lock of <paramref name="key"/>, waiting at most <paramref name="timeout"/> (<see langword="null"/> waits forever).</summary>
@@ -41,5 +45,6 @@ public interface IDistributedReaderWriterLockProvider
     /// <exception cref="ArgumentException">The key is empty, too long or contains control characters.</exception>
     /// <exception cref="LockUnavailableException">The backend cannot decide ownership (fail closed).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired while waiting.</exception>
+    /// <exception cref="LockRecursionException">This async flow holds the read lock of <paramref name="key"/> (no upgrade).</exception>
     ValueTask<IDistributedLockHandle> AcquireWriteAsync(string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default);
 }

@@ -5,6 +5,10 @@ namespace Coordination.Locks;
 /// process, on the same engine, modes and guarantees as <see cref="IDistributedLockProvider"/> (FIFO waiters, fencing
 /// tokens, <see cref="IDistributedLockHandle.LostToken"/>). Every contender of one key must pass the same count.
 /// </summary>
+/// <remarks>
+/// Permits are not re-entrant: every acquire takes a permit of its own, also from an async flow that already holds one
+/// (a flow holding all permits and asking again waits for itself until its timeout; the long-wait warning says so).
+/// </remarks>
 public interface IDistributedSemaphoreProvider
 {
     /// <summary>

@@ -20,4 +20,10 @@ public interface ILockInspector
 
     /// <summary>Lists the elections with at least one candidate (at most <paramref name="limit"/>), ordered by name; empty without ZooKeeper.</summary>
     Task<IReadOnlyList<ElectionInfo>> GetElectionsAsync(int limit = 200, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The waits of this process that have gone on longer than <see cref="HybridCoordinationOptions.LongWaitWarningAfter"/>,
+    /// longest first: the key, what the waiting flow holds and the holder when known (read from memory, no server call).
+    /// </summary>
+    IReadOnlyList<LockWaitInfo> GetLongWaits();
 }

@@ -14,12 +14,14 @@ internal sealed class InProcessLockProvider : LockPrimitives
     private readonly TimeProvider _time;
 
     public InProcessLockProvider(IOptions<HybridCoordinationOptions> options, TimeProvider? time = null)
-        : base(options.Value.MaxKeyLength)
+        : base(options.Value, LockMode.InProcess)
     {
         _time = time ?? TimeProvider.System;
     }
 
     internal LocalLockQueue Queue => _queue;
+
+    internal override bool HoldsInProcess(string key, LockShape shape) => _queue.IsHeld(shape.LocalKey(key));
 
     protected override async ValueTask<IDistributedLockHandle?> AcquireCoreAsync(string key, LockShape shape, TimeSpan? timeout, CancellationToken cancellationToken)
     {

@@ -23,6 +23,15 @@ internal sealed class LocalLockQueue
         }
     }
 
+    /// <summary>True when someone in this process holds a local turn on <paramref name="key"/> (for wait diagnostics).</summary>
+    public bool IsHeld(string key)
+    {
+        lock (_entries)
+        {
+            return _entries.TryGetValue(key, out var entry) && entry.Held > 0;
+        }
+    }
+
     /// <summary>
     /// Waits for the local turn on <paramref name="key"/>. Returns a releaser, or null if <paramref name="timeout"/>
     /// elapsed first. Throws <see cref="OperationCanceledException"/> if cancelled; in both cases nothing is left queued.

@@ -13,11 +13,14 @@ namespace Coordination.Locks;
 /// holders are read with the primitive's own turn rule: the lowest node for a lock, the first maxCount nodes for a
 /// semaphore (the oldest node's <c>S&lt;n&gt;-</c> is the count in use), the readers before the first writer or a
 /// writer at the head for a reader-writer lock. Holder metadata (process, time) is joined by owner id, the first 32
-/// characters of a node's name, with the Redis holders hash; Redis errors only drop that metadata.
+/// characters of a node's name, with the Redis holders hash; Redis errors only drop that metadata. Long waits come from
+/// this process's <see cref="LockWaitRegistry"/>.
 /// </summary>
-internal sealed class LockInspector(CoordinationConnections connections) : ILockInspector
+internal sealed class LockInspector(CoordinationConnections connections, LockWaitRegistry? waits = null) : ILockInspector
 {
     private const int OwnerIdLength = 32;
+
+    public IReadOnlyList<LockWaitInfo> GetLongWaits() => waits?.Snapshot() ?? [];
 
     private bool UsesZooKeeper => connections.Options.Mode is LockMode.Hybrid or LockMode.ZooKeeperOnly && connections.HasZooKeeper;
 

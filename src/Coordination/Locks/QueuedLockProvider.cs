@@ -12,8 +12,9 @@ namespace Coordination.Locks;
 /// released). Subclasses implement the remote protocol for the time that is left and what a watchdog tick does.
 /// </summary>
 internal abstract class QueuedLockProvider(HybridCoordinationOptions options, LockMode mode, TimeProvider time)
-    : LockPrimitives(options.MaxKeyLength), IAsyncDisposable, IDisposable
+    : LockPrimitives(options, mode), IAsyncDisposable, IDisposable
 {
+    private readonly TimeSpan _renewEvery = options.RedisLease / 3;
     private readonly LocalLockQueue _local = new();
     private readonly CancellationTokenSource _stop = new();
     private Task? _watchdog;
@@ -22,9 +23,6 @@ internal abstract class QueuedLockProvider(HybridCoordinationOptions options, Lo
 
     /// <summary>Granted, not yet released handles.</summary>
     protected ConcurrentDictionary<LockHandle, byte> Active { get; } = new();
-
-    /// <summary>The mode of the locks this provider grants.</summary>
-    protected LockMode Mode => mode;
 
     /// <summary>Fires when the provider is disposed; background waits stop on it.</summary>
     protected CancellationToken Stopping => _stop.Token;
@@ -39,6 +37,11 @@ internal abstract class QueuedLockProvider(HybridCoordinationOptions options, Lo
     protected virtual ValueTask DisposeCoreAsync() => ValueTask.CompletedTask;
 
     protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
+
+    protected override bool IsDisposed => _stop.IsCancellationRequested;
+
+    internal override bool HoldsInProcess(string key, LockShape shape) =>
+        Active.Keys.Any(h => !h.IsReleased && h.Key == key && h.Shape.Collection == shape.Collection);
 
     /// <summary>Records a granted handle; <paramref name="renewLease"/> starts the watchdog if it is not running.</summary>
     protected void Track(LockHandle handle, bool renewLease)
@@ -57,7 +60,7 @@ internal abstract class QueuedLockProvider(HybridCoordinationOptions options, Lo
 
     private async Task WatchdogAsync()
     {
-        using var timer = new PeriodicTimer(options.RedisLease / 3, time);
+        using var timer = new PeriodicTimer(_renewEvery, time);
         try
         {
             while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
@@ -79,7 +82,7 @@ internal abstract class QueuedLockProvider(HybridCoordinationOptions options, Lo
         ThrowIfDisposed();
         using var activity = CoordinationDiagnostics.ActivitySource.StartActivity("coordination.lock.acquire");
         activity?.SetTag("coordination.lock.key", key);
-        activity?.SetTag("coordination.lock.mode", mode.ToString());
+        activity?.SetTag("coordination.lock.mode", Mode.ToString());
         if (shape.Kind != LockKind.Mutex)
         {
             activity?.SetTag("coordination.lock.kind", shape.Name);
@@ -89,7 +92,7 @@ internal abstract class QueuedLockProvider(HybridCoordinationOptions options, Lo
         var releaser = await _local.EnterAsync(shape.LocalKey(key), shape, timeout, ct).ConfigureAwait(false);
         if (releaser is null)
         {
-            CoordinationDiagnostics.Contentions.Add(1, mode, key, shape);
+            CoordinationDiagnostics.Contentions.Add(1, Mode, key, shape);
             activity?.SetTag("coordination.lock.acquired", false);
             return null;
         }

@@ -22,7 +22,7 @@ public sealed class DashboardBrowserTests
         }
 
         await using var held = await app.Locks.AcquireAsync(lockKey);
-        Assert.Null(await app.Locks.TryAcquireAsync(lockKey));
+        Assert.Null(await OtherFlow.Run(() => app.Locks.TryAcquireAsync(lockKey))); // another caller contends (this flow would nest)
         await using var permit = await app.Semaphores.AcquireAsync(semaphoreKey, 3);
 
         JsonElement snapshot = default;

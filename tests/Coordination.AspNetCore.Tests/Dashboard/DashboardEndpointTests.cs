@@ -1,8 +1,10 @@
 using System.Net;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
+using System.Text.Json;
 using Coordination.AspNetCore.Dashboard;
 using Coordination.Locks;
+using Coordination.Testing;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -99,7 +101,7 @@ public sealed class DashboardEndpointTests
     }
 
     [Fact]
-    public async Task TheSnapshot_InProcessMode_ListsLocalState_AndReservesTheLongWaitsTable()
+    public async Task TheSnapshot_InProcessMode_ListsLocalState_AndWatchesLongWaits()
     {
         await using var app = await StartAsync(a => a.MapCoordinationDashboard());
         using var response = await SendAsync(app, "/coordination/api/snapshot");
@@ -108,9 +110,44 @@ public sealed class DashboardEndpointTests
         var s = doc.RootElement;
         Assert.Equal("InProcess", s.GetProperty("mode").GetProperty("engine").GetString());
         Assert.False(s.GetProperty("zooKeeper").GetProperty("configured").GetBoolean());
-        Assert.False(s.GetProperty("longWaits").GetProperty("tracked").GetBoolean());
+        Assert.True(s.GetProperty("longWaits").GetProperty("tracked").GetBoolean());
+        Assert.Equal(30_000, s.GetProperty("longWaits").GetProperty("thresholdMs").GetDouble());
         Assert.Equal(60, s.GetProperty("metrics").GetProperty("points").GetArrayLength());
         Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+    }
+
+    [Fact]
+    public async Task TheSnapshot_ListsAWaitPastTheThreshold_WithWhatTheWaiterHoldsAndTheHolder()
+    {
+        await using var app = await StartAsync(a => a.MapCoordinationDashboard(), longWaitAfter: TimeSpan.FromMilliseconds(200));
+        var locks = app.Services.GetRequiredService<IDistributedLockProvider>();
+        var key = "report:" + Guid.NewGuid().ToString("N");
+        var other = "tenant:" + Guid.NewGuid().ToString("N");
+        await using var held = await OtherFlow.Run(() => locks.AcquireAsync(key));
+        var waiting = OtherFlow.Run(async () =>
+        {
+            await using var mine = await locks.AcquireAsync(other);
+            await using var next = await locks.AcquireAsync(key, TimeSpan.FromSeconds(60));
+        });
+
+        JsonElement wait = default;
+        await Poll.UntilAsync(
+            async () =>
+            {
+                using var response = await SendAsync(app, "/coordination/api/snapshot");
+                using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                var items = doc.RootElement.GetProperty("longWaits").GetProperty("items");
+                wait = items.EnumerateArray().FirstOrDefault(w => w.GetProperty("key").GetString() == key).Clone();
+                return wait.ValueKind == JsonValueKind.Object;
+            },
+            "the dashboard lists the long wait");
+
+        Assert.Equal("lock", wait.GetProperty("kind").GetString());
+        Assert.Equal(60_000, wait.GetProperty("timeoutMs").GetDouble());
+        Assert.Contains(wait.GetProperty("heldByWaiter").EnumerateArray(), h => h.GetString()!.Contains(other, StringComparison.Ordinal));
+        Assert.False(string.IsNullOrEmpty(wait.GetProperty("holder").GetString()));
+        await held.DisposeAsync();
+        await waiting.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     [Theory]
@@ -180,12 +217,16 @@ public sealed class DashboardEndpointTests
         Assert.Null(new LatencyHistogram().Quantile(0.5));
     }
 
-    private static WebApplication Build(bool auth = false)
+    private static WebApplication Build(bool auth = false, TimeSpan? longWaitAfter = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
-        builder.Services.AddHybridCoordination(o => o.Mode = LockMode.InProcess);
+        builder.Services.AddHybridCoordination(o =>
+        {
+            o.Mode = LockMode.InProcess;
+            o.LongWaitWarningAfter = longWaitAfter ?? o.LongWaitWarningAfter;
+        });
         if (auth)
         {
             builder.Services.AddAuthentication("Test").AddScheme<AuthenticationSchemeOptions, RoleHeaderAuthentication>("Test", null);
@@ -215,9 +256,9 @@ public sealed class DashboardEndpointTests
         return app;
     }
 
-    private static async Task<WebApplication> StartAsync(Func<WebApplication, IEndpointConventionBuilder> map, bool auth = false)
+    private static async Task<WebApplication> StartAsync(Func<WebApplication, IEndpointConventionBuilder> map, bool auth = false, TimeSpan? longWaitAfter = null)
     {
-        var app = Build(auth);
+        var app = Build(auth, longWaitAfter);
         map(app);
         await app.StartAsync();
         return app;

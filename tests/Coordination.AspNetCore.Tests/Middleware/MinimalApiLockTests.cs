@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Coordination.AspNetCore.Tests.Infrastructure;
+using Coordination.Locks;
 using Coordination.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -18,6 +19,29 @@ public sealed class MinimalApiLockTests
             await gates.HoldAsync(gate, context.RequestAborted);
             return TestApp.KeyOf(context);
         }).WithDistributedLock(template, configure).WithDistributedLockResponse(response ?? (_ => { }));
+
+    [Fact]
+    public async Task Handler_TakingTheEndpointsKeyAgain_GetsANestedHandle_WithTheRequestsToken_AndOtherRequestsStillGet409()
+    {
+        await using var app = await TestApp.StartAsync(a => a.MapPost("/nest/{id}", async (HttpContext context, IDistributedLockProvider locks, Gates gates, string id) =>
+        {
+            var held = context.Features.Get<IDistributedLockFeature>()!;
+            await using var nested = await locks.AcquireAsync("orders:" + id); // no timeout: without re-entrancy it waits for this very request
+            await gates.HoldAsync("inside", context.RequestAborted);
+            return nested.FencingToken == held.FencingToken && nested.Key == held.Key ? "nested" : "separate";
+        }).WithDistributedLock("orders:{id}"));
+        var id = TestNamespace.NewId();
+        var request = app.Client.PostAsync(new Uri($"/nest/{id}", UriKind.Relative), null);
+        await app.Gates.WaitEnteredAsync("inside");
+
+        var other = await app.Client.PostAsync(new Uri($"/nest/{id}", UriKind.Relative), null);
+        Assert.Equal(HttpStatusCode.Conflict, other.StatusCode);
+
+        app.Gates.Release("inside");
+        var response = await request;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("nested", await response.Content.ReadAsStringAsync());
+    }
 
     [Fact]
     public async Task TryOnce_WhileOneRequestHoldsTheKey_EveryOtherRequestGets409ProblemWithRetryAfter()

@@ -37,7 +37,7 @@ public sealed class SingletonBehaviourTests
     {
         using var locks = LockProviderFixture.Use();
         var name = NewName();
-        var held = await locks.Recorder.AcquireAsync("shape:" + name);
+        var held = await OtherFlow.Run(() => locks.Recorder.AcquireAsync("shape:" + name)); // another caller: the test flow would nest
         var probe = new Probe();
 
         var call = CallShape(shape, name, probe);
@@ -200,7 +200,7 @@ public sealed class SingletonBehaviourTests
     {
         using var locks = LockProviderFixture.Use();
         var name = NewName();
-        var held = await locks.Recorder.AcquireAsync("lost:" + name);
+        var held = await OtherFlow.Run(() => locks.Recorder.AcquireAsync("lost:" + name));
         using var cts = new CancellationTokenSource();
         var probe = new Probe();
         var call = _service.WaitForCancellationAsync(name, probe, cts.Token);

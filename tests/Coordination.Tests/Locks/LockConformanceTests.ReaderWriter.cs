@@ -1,4 +1,5 @@
 using Coordination.Locks;
+using Coordination.Testing;
 
 namespace Coordination.Tests.Locks;
 
@@ -12,14 +13,14 @@ public abstract partial class LockConformanceTests
         var b = Distributed ? NewNode() : a;
         var key = Key();
         var r1 = await a.ReaderWriter.TryAcquireReadAsync(key);
-        var r2 = await b.ReaderWriter.TryAcquireReadAsync(key);
+        var r2 = await OtherFlow.Run(() => b.ReaderWriter.TryAcquireReadAsync(key));
         Assert.NotNull(r1);
         Assert.NotNull(r2);
         Assert.Equal(Mode, r1.Mode);
-        Assert.Null(await b.ReaderWriter.TryAcquireWriteAsync(key));
-        Assert.Null(await a.ReaderWriter.TryAcquireWriteAsync(key, TimeSpan.FromMilliseconds(150)));
+        Assert.Null(await OtherFlow.Run(() => b.ReaderWriter.TryAcquireWriteAsync(key)));
+        Assert.Null(await OtherFlow.Run(() => a.ReaderWriter.TryAcquireWriteAsync(key, TimeSpan.FromMilliseconds(150))));
 
-        var writing = b.ReaderWriter.AcquireWriteAsync(key, TimeSpan.FromSeconds(30)).AsTask();
+        var writing = OtherFlow.Run(() => b.ReaderWriter.AcquireWriteAsync(key, TimeSpan.FromSeconds(30)));
         await r1.DisposeAsync();
         await Task.Delay(50);
         Assert.False(writing.IsCompleted);
@@ -46,12 +47,12 @@ public abstract partial class LockConformanceTests
         var c = Distributed ? NewNode() : a;
         var key = Key();
         var r1 = await a.ReaderWriter.AcquireReadAsync(key);
-        var writing = b.ReaderWriter.AcquireWriteAsync(key, TimeSpan.FromSeconds(30)).AsTask();
+        var writing = OtherFlow.Run(() => b.ReaderWriter.AcquireWriteAsync(key, TimeSpan.FromSeconds(30)));
         await Task.Delay(200); // the writer queues behind the reader
 
         // A reader arriving after the writer queues behind it instead of joining the held read lock.
-        var lateReader = c.ReaderWriter.AcquireReadAsync(key, TimeSpan.FromSeconds(30)).AsTask();
-        Assert.Null(await c.ReaderWriter.TryAcquireReadAsync(key, TimeSpan.FromMilliseconds(200)));
+        var lateReader = OtherFlow.Run(() => c.ReaderWriter.AcquireReadAsync(key, TimeSpan.FromSeconds(30)));
+        Assert.Null(await OtherFlow.Run(() => c.ReaderWriter.TryAcquireReadAsync(key, TimeSpan.FromMilliseconds(200))));
         Assert.False(lateReader.IsCompleted);
         await r1.DisposeAsync();
         var w = await writing.WaitAsync(TimeSpan.FromSeconds(15));
@@ -63,17 +64,28 @@ public abstract partial class LockConformanceTests
     }
 
     [Fact]
-    public async Task Upgrade_IsNotOffered_AWriteRequestWhileHoldingReadWaitsForTheReadLock()
+    public async Task Upgrade_IsRefusedAtOnce_AWriteRequestWhileHoldingReadThrowsLockRecursionException()
     {
         var node = NewNode();
         var key = Key();
         var read = await node.ReaderWriter.AcquireReadAsync(key);
-        Assert.Null(await node.ReaderWriter.TryAcquireWriteAsync(key, TimeSpan.FromMilliseconds(200)));
-        var ex = await Assert.ThrowsAsync<TimeoutException>(async () => await node.ReaderWriter.AcquireWriteAsync(key, TimeSpan.FromMilliseconds(100)));
-        Assert.Contains("write lock '" + key + "'", ex.Message, StringComparison.Ordinal);
+        var withTimeout = node.ReaderWriter.TryAcquireWriteAsync(key, TimeSpan.FromSeconds(30));
+        var forever = node.ReaderWriter.AcquireWriteAsync(key);
+        Assert.True(withTimeout.IsFaulted && forever.IsFaulted, "refused at once, not after a wait");
+        var ex = await Assert.ThrowsAsync<LockRecursionException>(async () => await withTimeout);
+        await Assert.ThrowsAsync<LockRecursionException>(async () => await forever);
+        Assert.Contains("read lock of '" + key + "'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("cannot be upgraded", ex.Message, StringComparison.Ordinal);
+
+        // Nothing was queued: another flow's reader still shares the read lock, and a writer gets it once it is released.
+        await using (var other = await OtherFlow.Run(() => node.ReaderWriter.TryAcquireReadAsync(key)))
+        {
+            Assert.NotNull(other);
+        }
+
         await read.DisposeAsync();
         await using var write = await node.ReaderWriter.AcquireWriteAsync(key, TimeSpan.FromSeconds(10));
-        Assert.NotNull(write);
+        Assert.True(write.FencingToken > read.FencingToken);
     }
 
     [Fact]

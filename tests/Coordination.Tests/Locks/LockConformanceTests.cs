@@ -26,13 +26,13 @@ public abstract partial class LockConformanceTests : IAsyncLifetime
     /// <summary>Waiters are served in arrival order across processes (not in Redis-only mode).</summary>
     protected virtual bool Fifo => true;
 
-    protected LockNode NewNode(Action<HybridCoordinationOptions>? configure = null)
+    protected LockNode NewNode(Action<HybridCoordinationOptions>? configure = null, CapturingLoggerProvider? logs = null)
     {
         var n = new LockNode(Mode, Prefix, Root, o =>
         {
             o.Redis = Redis;
             configure?.Invoke(o);
-        });
+        }, logs);
         _nodes.Add(n);
         return n;
     }
@@ -59,7 +59,7 @@ public abstract partial class LockConformanceTests : IAsyncLifetime
         Assert.Equal(key, h.Key);
         Assert.Equal(Mode, h.Mode);
         Assert.False(h.LostToken.IsCancellationRequested);
-        Assert.Null(await node.Locks.TryAcquireAsync(key));
+        Assert.Null(await OtherFlow.Run(() => node.Locks.TryAcquireAsync(key)));
         await h.DisposeAsync();
         await h.DisposeAsync(); // harmless
         await using var again = await node.Locks.TryAcquireAsync(key);
@@ -73,9 +73,9 @@ public abstract partial class LockConformanceTests : IAsyncLifetime
         var node = NewNode();
         var key = Key();
         await using var h = await node.Locks.AcquireAsync(key);
-        var ex = await Assert.ThrowsAsync<TimeoutException>(async () => await node.Locks.AcquireAsync(key, TimeSpan.FromMilliseconds(200)));
+        var ex = await Assert.ThrowsAsync<TimeoutException>(() => OtherFlow.Run(() => node.Locks.AcquireAsync(key, TimeSpan.FromMilliseconds(200))));
         Assert.Contains(key, ex.Message, StringComparison.Ordinal);
-        Assert.Null(await node.Locks.TryAcquireAsync(key, TimeSpan.FromMilliseconds(100)));
+        Assert.Null(await OtherFlow.Run(() => node.Locks.TryAcquireAsync(key, TimeSpan.FromMilliseconds(100))));
     }
 
     [Fact]
@@ -85,7 +85,7 @@ public abstract partial class LockConformanceTests : IAsyncLifetime
         var b = Distributed ? NewNode() : a;
         var key = Key();
         var h = await a.Locks.AcquireAsync(key);
-        var waiting = b.Locks.AcquireAsync(key, TimeSpan.FromSeconds(30)).AsTask();
+        var waiting = OtherFlow.Run(() => b.Locks.AcquireAsync(key, TimeSpan.FromSeconds(30)));
         await Task.Delay(50);
         Assert.False(waiting.IsCompleted);
         await h.DisposeAsync();
@@ -94,14 +94,17 @@ public abstract partial class LockConformanceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ManyTasks_OnSeveralNodes_NeverOverlap_AndTokensIncrease()
+    public async Task ManyTasks_OnSeveralNodes_NestingInsideTheirCriticalSection_NeverOverlap_AndTokensIncrease()
     {
         var nodes = Distributed ? new[] { NewNode(), NewNode(), NewNode() } : [NewNode()];
         var key = Key();
         var inside = 0;
         var maxInside = 0;
+        var mismatched = 0;
         long counter = 0;
         var tokens = new List<long>();
+
+        // Sibling tasks of a flow that holds nothing are flows of their own: they exclude each other, and each nests.
         await Task.WhenAll(Enumerable.Range(0, 12).Select(async i =>
         {
             var node = nodes[i % nodes.Length];
@@ -115,13 +118,23 @@ public abstract partial class LockConformanceTests : IAsyncLifetime
                     tokens.Add(h.FencingToken);
                 }
 
-                var v = counter;
-                await Task.Yield();
-                counter = v + 1;
+                await using (var nested = await node.Locks.AcquireAsync(key, TimeSpan.FromSeconds(60)))
+                {
+                    if (nested.FencingToken != h.FencingToken)
+                    {
+                        Interlocked.Increment(ref mismatched);
+                    }
+
+                    var v = counter;
+                    await Task.Yield();
+                    counter = v + 1;
+                }
+
                 Interlocked.Decrement(ref inside);
             }
         }));
         Assert.Equal(1, maxInside);
+        Assert.Equal(0, mismatched);
         Assert.Equal(96, counter);
         for (var i = 1; i < tokens.Count; i++)
         {
@@ -137,7 +150,7 @@ public abstract partial class LockConformanceTests : IAsyncLifetime
         var key = Key();
         var h = await a.Locks.AcquireAsync(key);
         using var cts = new CancellationTokenSource();
-        var waiting = b.Locks.AcquireAsync(key, TimeSpan.FromSeconds(30), cts.Token).AsTask();
+        var waiting = OtherFlow.Run(() => b.Locks.AcquireAsync(key, TimeSpan.FromSeconds(30), cts.Token));
         await Task.Delay(100);
         cts.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
@@ -162,7 +175,7 @@ public abstract partial class LockConformanceTests : IAsyncLifetime
         await using var h = await node.Locks.TryAcquireAsync(k);
         Assert.NotNull(h);
         Assert.Equal(k, h.Key);
-        Assert.Null(await node.Locks.TryAcquireAsync(k));
+        Assert.Null(await OtherFlow.Run(() => node.Locks.TryAcquireAsync(k)));
     }
 
     [Fact]
@@ -187,14 +200,14 @@ public abstract partial class LockConformanceTests : IAsyncLifetime
         var key = Key();
         var order = new List<int>();
         var first = await node.Locks.AcquireAsync(key);
-        var waiters = Enumerable.Range(0, 10).Select(async i =>
+        var waiters = Enumerable.Range(0, 10).Select(i => OtherFlow.Run(async () =>
         {
             await using var h = await node.Locks.AcquireAsync(key, TimeSpan.FromSeconds(30));
             lock (order)
             {
                 order.Add(i);
             }
-        }).ToList();
+        })).ToList();
         await first.DisposeAsync();
         await Task.WhenAll(waiters);
         Assert.Equal(10, order.Count);

@@ -202,7 +202,8 @@
         <td>${e.local ? `<span class="${cls(["Leader", "Follower", "NotParticipating"].includes(e.local.state), false)}">${esc(e.local.state)}</span>` : `<span class="muted">not registered here</span>`}</td></tr>`,
       err("elections") ?? "no election", 6);
     $("long-waits-section").hidden = !s.longWaits.tracked;
-    rows($("long-waits"), s.longWaits.items, w => `<tr><td class="mono">${esc(w.key)}</td><td>${esc(w.kind)}</td><td>${esc(w.process ?? "")}</td><td>${ms(w.waitingForMs)}</td></tr>`, "no long wait", 4);
+    $("long-waits-threshold").textContent = s.longWaits.thresholdMs == null ? "" : `(this instance, over ${ms(s.longWaits.thresholdMs)})`;
+    rows($("long-waits"), s.longWaits.items, w => `<tr><td class="mono">${esc(w.key)}</td><td>${esc(w.kind)}</td><td class="num">${ms(w.waitingForMs)}</td><td class="num">${w.timeoutMs == null ? "infinite" : ms(w.timeoutMs)}</td><td class="mono">${esc(w.heldByWaiter.join(", "))}</td><td>${esc(w.holder ?? "unknown")}</td></tr>`, "no long wait", 6);
     rows($("instances"), s.instances, i => `<tr data-instance="${esc(i.instanceId)}">
         <td class="mono">${esc(i.service)}</td><td>${esc(i.name)}${i.process === s.instance.process ? " (this)" : ""} <span class="muted mono">${esc(i.instanceId)}</span></td>
         <td class="mono">${i.endpoints.map(esc).join("<br>")}</td><td>${esc(i.status)}</td><td>${esc(i.version ?? "")}</td><td>${clock(i.registeredAt)}</td></tr>`,
