@@ -47,11 +47,15 @@ internal static class RedisPermitRecord
         "if @permitted == '1' then redis.call('HSET', @holders, '~permits', @permits) end redis.call('PEXPIRE', @holders, @lease) " +
         "if @counted == '1' then return redis.call('INCR', @fence) end return 1");
 
-    /// <summary>Hybrid: records the holder ZooKeeper granted (over an expired or missing entry) with its metadata.</summary>
+    /// <summary>
+    /// Hybrid: records the holder ZooKeeper granted (over an expired or missing entry) with its metadata, and for a
+    /// semaphore the count in use (a waiting caller takes no gate, so its grant is where the count is first written).
+    /// </summary>
     public static readonly LuaScript AssertScript = LuaScript.Prepare(
         Now +
         "redis.call('ZADD', @own, now + tonumber(@lease), @owner) redis.call('PEXPIRE', @own, @lease) " +
-        "redis.call('HSET', @holders, @owner, @value) redis.call('PEXPIRE', @holders, @lease) return 1");
+        "redis.call('HSET', @holders, @owner, @value) " +
+        "if @permits ~= '' then redis.call('HSET', @holders, '~permits', @permits) end redis.call('PEXPIRE', @holders, @lease) return 1");
 
     /// <summary>Redis-only watchdog: extends the holder's lease only while it is still a member; 0 = lost.</summary>
     public static readonly LuaScript ExtendScript = LuaScript.Prepare(
@@ -112,7 +116,8 @@ internal static class RedisPermitRecord
     public static Task AssertAsync(IDatabase db, string prefix, LockHandle handle, TimeSpan lease, CommandFlags flags = CommandFlags.None)
     {
         var k = Keys(prefix, handle.Key, handle.Shape);
-        return AssertScript.EvaluateAsync(db, new { own = k.Own, holders = k.Holders, owner = handle.OwnerId, value = handle.RedisValue, lease = (long)lease.TotalMilliseconds }, flags: flags);
+        var permits = handle.Shape.Kind == LockKind.Semaphore ? handle.Shape.Permits.ToString(CultureInfo.InvariantCulture) : string.Empty;
+        return AssertScript.EvaluateAsync(db, new { own = k.Own, holders = k.Holders, owner = handle.OwnerId, value = handle.RedisValue, lease = (long)lease.TotalMilliseconds, permits }, flags: flags);
     }
 
     /// <summary>Redis-only watchdog tick for one holder: false when its lease is no longer its own.</summary>
