@@ -49,7 +49,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
     private readonly LockLossMonitor _loss;
     private readonly RedisLockProvider? _fallback;
     private readonly Func<Task> _onContended;
-    private readonly Func<string, Action, IDisposable?> _listen;
+    private readonly Func<string, Action<string?>, IDisposable?> _listen;
     private readonly Action<LockHandle, bool> _afterDelete;
     private readonly Func<LockHandle, ValueTask> _release;
 
@@ -226,7 +226,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         return handle;
     }
 
-    private static readonly Func<string, Action, IDisposable?> NoBell = static (_, _) => null;
+    private static readonly Func<string, Action<string?>, IDisposable?> NoBell = static (_, _) => null;
 
     private Task OnContended()
     {

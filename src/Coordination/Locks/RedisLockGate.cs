@@ -237,10 +237,10 @@ internal sealed class RedisLockGate(HybridCoordinationOptions options, Coordinat
     }
 
     /// <summary>
-    /// Calls <paramref name="wake"/> when a release of <paramref name="key"/> is published (for semaphores and
-    /// reader-writer locks, the shape's <see cref="LockShape.LocalKey"/>); dispose to stop.
+    /// Calls <paramref name="wake"/> with the released node's name when a release of <paramref name="key"/> is published
+    /// (for semaphores and reader-writer locks, the shape's <see cref="LockShape.LocalKey"/>); dispose to stop.
     /// </summary>
-    public IDisposable? Listen(string key, Action wake)
+    public IDisposable? Listen(string key, Action<string?> wake)
     {
         if (connections.RedisIfCreated is not { IsConnected: true } redis)
         {

@@ -21,13 +21,21 @@ namespace Coordination.Locks;
 internal static class RedisLockRecord
 {
     /// <summary>
-    /// KEYS[1] record, ARGV[1] owner id, ARGV[2] channel, ARGV[3] key: delete only our record, then ring the bell.
-    /// Plain KEYS/ARGV (no <see cref="LuaScript"/> parameter object): it runs on every release.
+    /// KEYS[1] record, ARGV[1] owner id, ARGV[2] channel, ARGV[3] key, ARGV[4] the released ZooKeeper node's path (''
+    /// in Redis-only mode): delete only our record, then ring the bell (see <see cref="BellMessage"/>). Plain KEYS/ARGV
+    /// (no <see cref="LuaScript"/> parameter object): it runs on every release.
     /// </summary>
     public const string ReleaseScript =
         "local v = redis.call('GET', KEYS[1]) " +
         "if v and string.sub(v, 1, 32) == ARGV[1] then redis.call('DEL', KEYS[1]) end " +
-        "redis.call('PUBLISH', ARGV[2], ARGV[3]) return 1";
+        BellMessage + "redis.call('PUBLISH', ARGV[2], m) return 1";
+
+    /// <summary>
+    /// Lua building the bell's message <c>m</c> from ARGV[3] (the key) and ARGV[4] (the node path, or ''): the key, or
+    /// <c>&lt;key&gt;\n&lt;node name&gt;</c> for a ZooKeeper-decided release, so that only the waiters watching that node wake
+    /// (a key never holds a control character, see <see cref="ReleaseBell"/>).
+    /// </summary>
+    public const string BellMessage = "local m = ARGV[3] if ARGV[4] ~= '' then m = m .. '\\n' .. string.match(ARGV[4], '[^/]+$') end ";
 
     /// <summary>Delete only our record (a reservation given back), no bell.</summary>
     public static readonly LuaScript CompareDeleteScript = LuaScript.Prepare(
@@ -124,7 +132,7 @@ internal static class RedisLockRecord
 
     /// <summary>Deletes the handle's record if it is still its own, then rings the bell for its key.</summary>
     public static Task ReleaseAsync(IDatabase db, string prefix, LockHandle handle, CommandFlags flags = CommandFlags.None) =>
-        db.ScriptEvaluateAsync(ReleaseScript, [RecordKey(prefix, handle.Key)], [handle.OwnerId, ChannelName(prefix), handle.Key], flags);
+        db.ScriptEvaluateAsync(ReleaseScript, [RecordKey(prefix, handle.Key)], [handle.OwnerId, ChannelName(prefix), handle.Key, handle.NodePath ?? string.Empty], flags);
 
     public static string NewOwnerId() => Guid.NewGuid().ToString("N");
 

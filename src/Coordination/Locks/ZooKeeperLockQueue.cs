@@ -248,7 +248,7 @@ internal sealed class ZooKeeperLockQueue(HybridCoordinationOptions options, ILog
     /// <exception cref="ZooKeeperException">The session ended or the node vanished.</exception>
     /// <exception cref="TimeoutException">ZooKeeper is gone (see <see cref="AwaitSessionAsync"/>).</exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<(bool Granted, long WaitedFrom)> WaitForTurnAsync(ZooKeeperClient zk, string key, QueueEntry entry, string ownerId, TimeSpan? remaining, Func<Task> onContended, Func<string, Action, IDisposable?> listen, CancellationToken ct, QueueTurnRule? rule = null, string? bellKey = null)
+    public async ValueTask<(bool Granted, long WaitedFrom)> WaitForTurnAsync(ZooKeeperClient zk, string key, QueueEntry entry, string ownerId, TimeSpan? remaining, Func<Task> onContended, Func<string, Action<string?>, IDisposable?> listen, CancellationToken ct, QueueTurnRule? rule = null, string? bellKey = null)
     {
         rule ??= QueueTurnRule.For(LockShape.Mutex);
         var node = entry.Node;
@@ -310,7 +310,9 @@ internal sealed class ZooKeeperLockQueue(HybridCoordinationOptions options, ILog
             {
                 case Parked.TimedOut:
                     return (false, waitedFrom);
-                case Parked.Woken when zk.State is ZooKeeperState.Expired or ZooKeeperState.Closed:
+                case Parked.WatchedGone when decision.GrantedWhenAnyGoes:
+                    return (true, waitedFrom); // the hand-off: no second look needed (see TurnDecision)
+                case Parked.Woken or Parked.WatchedGone when zk.State is ZooKeeperState.Expired or ZooKeeperState.Closed:
                     throw new SessionExpiredException(node.Path, $"The ZooKeeper session expired while waiting for '{key}'.");
             }
         }
@@ -320,18 +322,31 @@ internal sealed class ZooKeeperLockQueue(HybridCoordinationOptions options, ILog
     {
         LookAgain,
         Woken,
+        WatchedGone,
         TimedOut,
     }
 
     /// <summary>
-    /// Arms a watch on each of <paramref name="watch"/> and sleeps until one fires, the Redis bell rings, the session
-    /// changes state or the deadline passes. A watched node already gone means look again at once.
+    /// Arms a watch on each of <paramref name="watch"/> and sleeps until one is deleted (its watch event, or the Redis
+    /// bell naming it: <see cref="Parked.WatchedGone"/>), the bell rings without a node, the session changes state or
+    /// the deadline passes. A bell naming another node is ignored (it woke the waiters behind that node), and a watched
+    /// node already gone means look again at once.
     /// </summary>
-    private static async Task<Parked> ParkAsync(ZooKeeperClient zk, string dir, IReadOnlyList<string> watch, Deadline deadline, Func<string, Action, IDisposable?> listen, string bellKey, CancellationToken ct)
+    private static async Task<Parked> ParkAsync(ZooKeeperClient zk, string dir, IReadOnlyList<string> watch, Deadline deadline, Func<string, Action<string?>, IDisposable?> listen, string bellKey, CancellationToken ct)
     {
-        var wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var bell = listen(bellKey, () => wake.TrySetResult());
-        void OnState(object? s, ZooKeeperStateChangedEventArgs e) => wake.TrySetResult();
+        var wake = new TaskCompletionSource<Parked>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var bell = listen(bellKey, node =>
+        {
+            if (node is null)
+            {
+                wake.TrySetResult(Parked.Woken);
+            }
+            else if (watch.Contains(node, StringComparer.Ordinal))
+            {
+                wake.TrySetResult(Parked.WatchedGone);
+            }
+        });
+        void OnState(object? s, ZooKeeperStateChangedEventArgs e) => wake.TrySetResult(Parked.Woken);
         zk.StateChanged += OnState;
         try
         {
@@ -340,7 +355,7 @@ internal sealed class ZooKeeperLockQueue(HybridCoordinationOptions options, ILog
             {
                 // Every watched node is armed before deciding to sleep (see QueueTurnRule: while all exist, the
                 // waiter cannot be granted); the calls are pipelined on the session.
-                stats = await Task.WhenAll(watch.Select(w => zk.ExistsAsync(dir + "/" + w, _ => wake.TrySetResult(), ct))).ConfigureAwait(false);
+                stats = await Task.WhenAll(watch.Select(w => zk.ExistsAsync(dir + "/" + w, e => wake.TrySetResult(e.Type == WatchEventType.NodeDeleted ? Parked.WatchedGone : Parked.Woken), ct))).ConfigureAwait(false);
             }
             catch (ConnectionLossException)
             {
@@ -359,14 +374,12 @@ internal sealed class ZooKeeperLockQueue(HybridCoordinationOptions options, ILog
 
             try
             {
-                await wake.Task.WaitAsync(deadline.Remaining, ct).ConfigureAwait(false);
+                return await wake.Task.WaitAsync(deadline.Remaining, ct).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
                 return Parked.TimedOut;
             }
-
-            return Parked.Woken;
         }
         finally
         {
