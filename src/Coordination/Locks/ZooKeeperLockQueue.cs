@@ -310,13 +310,23 @@ internal sealed class ZooKeeperLockQueue(HybridCoordinationOptions options, ILog
             {
                 case Parked.TimedOut:
                     return (false, waitedFrom);
-                case Parked.WatchedGone when decision.GrantedWhenAnyGoes:
+                case Parked.WatchedGone when decision.GrantedWhenAnyGoes && SessionSurelyAlive(zk):
                     return (true, waitedFrom); // the hand-off: no second look needed (see TurnDecision)
                 case Parked.Woken or Parked.WatchedGone when zk.State is ZooKeeperState.Expired or ZooKeeperState.Closed:
                     throw new SessionExpiredException(node.Path, $"The ZooKeeper session expired while waiting for '{key}'.");
             }
         }
     }
+
+    /// <summary>
+    /// True while the server cannot have expired the session yet, by the loss monitor's rule: connected, and less than
+    /// <see cref="LockLossMonitor.LostAfterFraction"/> of the session timeout since the sending of the newest request
+    /// it answered. A deletion event read after a long pause (SIGSTOP, a GC) may predate the session's own expiry, and
+    /// then the queue is read again (which finds the session gone) instead of taking the turn on old news.
+    /// </summary>
+    private static bool SessionSurelyAlive(ZooKeeperClient zk) =>
+        zk.State == ZooKeeperState.Connected
+        && Stopwatch.GetElapsedTime(zk.LastAcknowledgedSend) < zk.NegotiatedSessionTimeout * LockLossMonitor.LostAfterFraction;
 
     private enum Parked
     {
