@@ -132,7 +132,7 @@ internal static class LockBench
         {
             foreach (var impl in impls)
             {
-                var before = GC.GetTotalAllocatedBytes(precise: false);
+                var before = GC.GetTotalAllocatedBytes(precise: true);
                 var start = Stopwatch.GetTimestamp();
                 for (var i = 0; i < Round; i++)
                 {
@@ -148,7 +148,7 @@ internal static class LockBench
                 }
 
                 elapsed[impl.Name] += Stopwatch.GetElapsedTime(start).TotalSeconds;
-                allocated[impl.Name] += GC.GetTotalAllocatedBytes(precise: false) - before;
+                allocated[impl.Name] += GC.GetTotalAllocatedBytes(precise: true) - before;
             }
         }
 
