@@ -78,9 +78,13 @@ internal static class LockBench
         {
             var order = args.Get("impls", "") is { Length: > 0 } chosen ? chosen.Split(';') : UncontendedOrder;
             await UncontendedAsync(results, "uncontended", "Uncontended acquire+release", redis, zk, n, order, keepSamples: true);
-            if (order == UncontendedOrder)
+            if (args.Get("try-impls", "") is { Length: > 0 } tryImpls)
             {
-                await TryOnceAsync(results, redis, zk, Math.Max(200, n / 2));
+                await TryOnceAsync(results, redis, zk, Math.Max(200, n / 2), tryImpls.Split(';'));
+            }
+            else if (order == UncontendedOrder)
+            {
+                await TryOnceAsync(results, redis, zk, Math.Max(200, n / 2), TryOnceOrder);
                 await TradeOffs.RunAsync(results, redis, zk, Math.Max(200, n / 2));
             }
         });
@@ -189,7 +193,7 @@ internal static class LockBench
 
     // ---------------------------------------------------------------- try once
 
-    private static async Task TryOnceAsync(BenchResults results, string redis, string zk, int n)
+    private static async Task TryOnceAsync(BenchResults results, string redis, string zk, int n, string[] order)
     {
         using var writes = new ZooKeeperWriteCounter();
         var table = new BenchTable
@@ -203,7 +207,7 @@ internal static class LockBench
         var rows = new List<(string Name, List<double> Free, List<double> Held, double Writes)>();
         var contenders = new List<ILockImpl>();
         var holders = new List<(ILockImpl Impl, IAsyncDisposable Handle)>();
-        foreach (var name in TryOnceOrder)
+        foreach (var name in order)
         {
             var prefix = LockImplementations.NewPrefix(); // each its own keys: hybrid and ZooKeeper-only would share a queue
             var contender = await LockImplementations.CreateAsync(name, redis, zk, prefix);
@@ -264,7 +268,7 @@ internal static class LockBench
             r.Held.Sort();
         }
 
-        var peer = Percentile(rows.Single(r => r.Name == "DistributedLock.Redis").Held, 50);
+        var peer = rows.FirstOrDefault(r => r.Name == "DistributedLock.Redis").Held is { Count: > 0 } p ? Percentile(p, 50) : double.NaN;
         foreach (var r in rows)
         {
             var ours = !r.Name.StartsWith("DistributedLock", StringComparison.Ordinal) && !r.Name.StartsWith("RedLock", StringComparison.Ordinal);

@@ -212,7 +212,8 @@ internal static class LockImplementations
         public static async Task<RedLock> CreateAsync(string redis, string prefix)
         {
             var mux = await ConnectionMultiplexer.ConnectAsync(redis);
-            return new RedLock(mux, RedLockFactory.Create([new RedLockMultiplexer(mux)]), prefix);
+            // One attempt for a try-once: by default CreateLockAsync without a wait retries 3 times 400 ms apart.
+            return new RedLock(mux, RedLockFactory.Create([new RedLockMultiplexer(mux)], new RedLockRetryConfiguration(retryCount: 1, retryDelayMs: 10)), prefix);
         }
 
         [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]

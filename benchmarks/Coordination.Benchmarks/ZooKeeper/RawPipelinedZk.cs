@@ -76,71 +76,32 @@ internal sealed class RawPipelinedZk : IAsyncDisposable
     /// <summary>The lock's entry: create (ephemeral-sequential) and getChildren in one write; returns the node's path.</summary>
     public async Task<string> EnterAsync(string nodePrefix, string dir)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(1024);
-        Task<string?> create, look;
-        try
-        {
-            var length = WriteCreate(buffer, 0, nodePrefix, EphemeralSequential);
-            length = WriteGetChildren(buffer, length, dir);
-            (create, look) = Send(buffer.AsSpan(0, length), (Create2, GetChildren2));
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-
+        var (create, look) = Send((Create2, GetChildren2), (b, at) => WriteGetChildren(b, WriteCreate(b, at, nodePrefix, EphemeralSequential), dir));
         var node = await create;
         await look;
         return node!;
     }
 
     /// <summary>Only the create (for the variant that reads the queue after the create's reply).</summary>
-    public async Task<string> CreateAsync(string nodePrefix)
+    public async Task<string> CreateAsync(string nodePrefix) =>
+        (await Send((Create2, null), (b, at) => WriteCreate(b, at, nodePrefix, EphemeralSequential)).First)!;
+
+    public Task GetChildrenAsync(string dir) => Send((GetChildren2, null), (b, at) => WriteGetChildren(b, at, dir)).First;
+
+    public Task DeleteAsync(string path) => Send((Delete, null), (b, at) => WriteDelete(b, at, path)).First;
+
+    /// <summary>Writes the frames of <paramref name="ops"/> with <paramref name="write"/> into a pooled buffer and sends them in one write.</summary>
+    private (Task<string?> First, Task<string?> Second) Send((int First, int? Second) ops, Func<byte[], int, int> write)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(1024);
-        Task<string?> create;
         try
         {
-            (create, _) = Send(buffer.AsSpan(0, WriteCreate(buffer, 0, nodePrefix, EphemeralSequential)), (Create2, null));
+            return Send(buffer.AsSpan(0, write(buffer, 0)), ops);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-
-        return (await create)!;
-    }
-
-    public async Task GetChildrenAsync(string dir)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(1024);
-        Task<string?> look;
-        try
-        {
-            (look, _) = Send(buffer.AsSpan(0, WriteGetChildren(buffer, 0, dir)), (GetChildren2, null));
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-
-        await look;
-    }
-
-    public async Task DeleteAsync(string path)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(1024);
-        Task<string?> delete;
-        try
-        {
-            (delete, _) = Send(buffer.AsSpan(0, WriteDelete(buffer, 0, path)), (Delete, null));
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-
-        await delete;
     }
 
     private (Task<string?> First, Task<string?> Second) Send(ReadOnlySpan<byte> frames, (int First, int? Second) ops)

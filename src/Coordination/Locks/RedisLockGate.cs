@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Coordination.Diagnostics;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
@@ -45,6 +46,7 @@ internal sealed class RedisLockGate(HybridCoordinationOptions options, Coordinat
     /// Takes the gate for <paramref name="ownerId"/>. Returns the usable multiplexer (null: Redis is down, continue
     /// ZooKeeper-only) and the reservation (null: another owner's record is there).
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<(IConnectionMultiplexer? Redis, GateReservation? Reservation)> TryReserveAsync(string key, string ownerId)
     {
         if (await UsableRedisAsync(key).ConfigureAwait(false) is not { } redis)
@@ -70,13 +72,13 @@ internal sealed class RedisLockGate(HybridCoordinationOptions options, Coordinat
     /// Takes the gate of <paramref name="shape"/> for <paramref name="ownerId"/>: the lock's record, or a member of the
     /// semaphore's or reader-writer lock's counting set (<see cref="RedisPermitRecord"/>; full = no reservation).
     /// </summary>
-    public async ValueTask<(IConnectionMultiplexer? Redis, GateReservation? Reservation)> TryReserveAsync(string key, LockShape shape, string ownerId)
-    {
-        if (shape.Kind == LockKind.Mutex)
-        {
-            return await TryReserveAsync(key, ownerId).ConfigureAwait(false);
-        }
+    /// <remarks>The lock's gate is returned as it is (no second async layer on every try-once).</remarks>
+    public ValueTask<(IConnectionMultiplexer? Redis, GateReservation? Reservation)> TryReserveAsync(string key, LockShape shape, string ownerId) =>
+        shape.Kind == LockKind.Mutex ? TryReserveAsync(key, ownerId) : TryReservePermitAsync(key, shape, ownerId);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(IConnectionMultiplexer? Redis, GateReservation? Reservation)> TryReservePermitAsync(string key, LockShape shape, string ownerId)
+    {
         if (await UsableRedisAsync(key).ConfigureAwait(false) is not { } redis)
         {
             return (null, null);
