@@ -3,8 +3,9 @@
 # builds the benchmark and plot projects, runs the lock suites of benchmarks/Coordination.Benchmarks (every
 # implementation and peer against the same servers), keeps the raw results in .artifacts/bench/locks.json, and writes
 # docs/benchmarks.md with its plots under docs/benchmarks/ (ScottPlot, headless). Servers it started are stopped again.
-#   eng/bench.sh                          every suite (about 10 minutes on 2 cores)
-#   eng/bench.sh --only uncontended       any arguments of the `locks` mode (see its help), e.g. --n 4000 --seconds 8
+#   eng/bench.sh                                  every suite (about 10 minutes on 2 cores)
+#   eng/bench.sh --only uncontended --merge       one suite, its tables replacing theirs in the last results
+#   any other option of the `locks` mode too (dotnet .../Coordination.Benchmarks.dll help), e.g. --n 4000 --seconds 8
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -48,13 +48,13 @@ internal static class Program
 
         if (results.ManyKeys.Count > 0)
         {
-            Throughput(results.ManyKeys, "Distinct keys: acquire+release per second", "concurrent callers in one process (each on its own key)", Path.Combine(images, "throughput-many-keys.png"));
+            Throughput(results.ManyKeys, "Distinct keys: acquire+release per second", "concurrent callers in one process (each on its own key)", Path.Combine(images, "throughput-many-keys.png"), Alignment.UpperLeft);
             plots.Add(("benchmarks/throughput-many-keys.png", "Throughput against concurrency, each caller on its own key"));
         }
 
         if (results.Contended.Count > 0)
         {
-            Throughput(results.Contended, "One key: grants per second", "contenders (OS processes × tasks) on one key", Path.Combine(images, "throughput-contended.png"));
+            Throughput(results.Contended, "One key: grants per second", "contenders (OS processes × tasks) on one key", Path.Combine(images, "throughput-contended.png"), Alignment.UpperRight);
             plots.Add(("benchmarks/throughput-contended.png", "Throughput against concurrency, every contender on one key"));
         }
 
@@ -99,7 +99,7 @@ internal static class Program
         plot.SavePng(file, 1000, 600);
     }
 
-    private static void Throughput(Dictionary<string, List<double[]>> series, string title, string xLabel, string file)
+    private static void Throughput(Dictionary<string, List<double[]>> series, string title, string xLabel, string file, Alignment legend)
     {
         var plot = new Plot();
         foreach (var (name, points) in series)
@@ -115,7 +115,7 @@ internal static class Program
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel("per second (log scale)");
-        plot.ShowLegend(Alignment.UpperLeft);
+        plot.ShowLegend(legend);
         plot.SavePng(file, 1000, 600);
     }
 
@@ -175,7 +175,7 @@ internal static class Program
         sb.AppendLine("## Reproduce").AppendLine()
             .AppendLine("```bash")
             .AppendLine("eng/bench.sh                      # servers, every suite, this file and its plots (about 10 minutes)")
-            .AppendLine("eng/bench.sh --only uncontended   # one suite (see `dotnet run -c Release -- help` in benchmarks/Coordination.Benchmarks)")
+            .AppendLine("eng/bench.sh --only uncontended --merge   # one suite again, replacing its tables (see `dotnet run -c Release -- help` in benchmarks/Coordination.Benchmarks)")
             .AppendLine("```");
         return sb.ToString();
     }

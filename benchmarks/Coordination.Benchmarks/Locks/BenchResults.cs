@@ -25,6 +25,7 @@ internal sealed class BenchResults
 
     public void Add(BenchTable table)
     {
+        Tables.RemoveAll(t => t.Id == table.Id);
         Tables.Add(table);
         Console.WriteLine();
         Console.Write(table.ToMarkdown());

@@ -47,13 +47,23 @@ internal static class LockBench
         var redis = args.Get("redis", Environment.GetEnvironmentVariable("COORD_REDIS") ?? "127.0.0.1:6379");
         var zk = args.Get("zk", Environment.GetEnvironmentVariable("COORD_ZK") ?? "127.0.0.1:2181");
         var n = args.GetInt("n", 2000);
-        var handoffs = args.GetInt("handoffs", 300);
+        var handoffs = args.GetInt("handoffs", 60);
         var seconds = args.GetInt("seconds", 4);
         var only = args.Get("only", "uncontended,contended,many-keys,scale,handoff,primitives").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
         var output = args.Get("out", "");
         LockImplementations.RedLockRetry = TimeSpan.FromMilliseconds(args.GetInt("redlock-retry-ms", 10));
 
-        var results = new BenchResults { Machine = await DescribeMachineAsync(redis, zk) };
+        // --merge: add this run's tables to the results already in --out (a table of the same suite is replaced).
+        var results = args.Get("merge", "") == "true" && output != "" && File.Exists(output) ? await BenchResults.ReadAsync(output) : new BenchResults();
+        var merged = results.Tables.Count > 0;
+        foreach (var (k, v) in await DescribeMachineAsync(redis, zk))
+        {
+            if (!merged || k is "date" or "load average at start")
+            {
+                results.Machine[merged ? $"{k} (run of {string.Join(", ", only)})" : k] = v;
+            }
+        }
+
         Console.WriteLine($"# Locks: redis {redis}, zookeeper {zk}; {string.Join(", ", results.Machine.Select(kv => kv.Key + " " + kv.Value))}");
 
         async Task SuiteAsync(string name, Func<Task> run)
