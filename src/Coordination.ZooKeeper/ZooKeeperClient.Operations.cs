@@ -17,20 +17,25 @@ public sealed partial class ZooKeeperClient
     public Task<ZooKeeperCreateResult> CreateAsync(string path, ReadOnlyMemory<byte> data, CreateMode mode = CreateMode.Persistent, IReadOnlyList<ZooKeeperAcl>? acl = null, long ttl = 0, CancellationToken cancellationToken = default)
     {
         ValidateCreate(path, data.Span, mode, acl = AclOrDefault(acl), ttl);
-        var op = new ZooKeeperOp.CreateOp(path, data, mode, acl, ttl);
-        var server = Prefix(path);
-        return SendAsync(op.Code, path, w => op.Write(w, server), (err, body) =>
-        {
-            if (err != ZooKeeperErrorCode.Ok)
-            {
-                throw Error(err, path);
-            }
-
-            var r = new JuteReader(body);
-            var created = Strip(r.ReadString())!;
-            return new ZooKeeperCreateResult(created, r.ReadStat());
-        }, cancellationToken);
+        var code = ZooKeeperOp.CreateOp.CodeOf(mode);
+        var frame = BeginFrame(code);
+        ZooKeeperOp.CreateOp.WriteBody(frame, Prefix(path), data.Span, mode, acl, ttl);
+        return SendAsync(code, path, frame, ParseCreate, cancellationToken);
     }
+
+    private static readonly RequestParser<ZooKeeperCreateResult> ParseCreate = static (request, err, body) =>
+    {
+        if (err != ZooKeeperErrorCode.Ok)
+        {
+            throw Error(err, request.Path!);
+        }
+
+        var r = new JuteReader(body);
+        var created = request.Client!.Strip(r.ReadString())!;
+        return new ZooKeeperCreateResult(created, r.ReadStat());
+    };
+
+    private static readonly RequestParser<bool> ParseOk = static (request, err, _) => err == ZooKeeperErrorCode.Ok ? true : throw Error(err, request.Path!);
 
     private static void ValidateCreate(string path, ReadOnlySpan<byte> data, CreateMode mode, IReadOnlyList<ZooKeeperAcl> acl, long ttl)
     {
@@ -73,9 +78,9 @@ public sealed partial class ZooKeeperClient
             throw new ArgumentException("The root '/' cannot be deleted.", nameof(path));
         }
 
-        var op = new ZooKeeperOp.DeleteOp(path, version);
-        var server = Prefix(path);
-        return SendAsync(op.Code, path, w => op.Write(w, server), (err, _) => err == ZooKeeperErrorCode.Ok ? true : throw Error(err, path), cancellationToken);
+        var frame = BeginFrame(OpCode.Delete);
+        ZooKeeperOp.DeleteOp.WriteBody(frame, Prefix(path), version);
+        return SendAsync(OpCode.Delete, path, frame, ParseOk, cancellationToken);
     }
 
     /// <summary>Returns the node's stat, or null when it does not exist. A watcher fires once on creation, deletion or data change.</summary>
@@ -152,6 +157,14 @@ public sealed partial class ZooKeeperClient
     {
         ZooKeeperPath.Validate(path, nameof(path));
         var server = Prefix(path);
+        if (watcher is null)
+        {
+            var frame = BeginFrame(OpCode.GetChildren2);
+            frame.WriteString(server);
+            frame.WriteBool(false);
+            return SendAsync(OpCode.GetChildren2, path, frame, ParseChildren, cancellationToken);
+        }
+
         return SendAsync(OpCode.GetChildren2, path, PathAndWatch(server, watcher is not null), (err, body) =>
         {
             if (err != ZooKeeperErrorCode.Ok)
@@ -169,6 +182,18 @@ public sealed partial class ZooKeeperClient
             return new ZooKeeperChildrenResult(children, r.ReadStat());
         }, cancellationToken);
     }
+
+    private static readonly RequestParser<ZooKeeperChildrenResult> ParseChildren = static (request, err, body) =>
+    {
+        if (err != ZooKeeperErrorCode.Ok)
+        {
+            throw Error(err, request.Path!);
+        }
+
+        var r = new JuteReader(body);
+        var children = r.ReadStringVector();
+        return new ZooKeeperChildrenResult(children, r.ReadStat());
+    };
 
     /// <summary>
     /// Makes sure <paramref name="path"/> exists, creating it and any missing ancestors as empty persistent nodes.

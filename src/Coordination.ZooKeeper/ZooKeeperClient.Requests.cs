@@ -20,11 +20,18 @@ public sealed partial class ZooKeeperClient
 
     private static JuteWriter Frame(OpCode op, Action<JuteWriter> body)
     {
+        var w = BeginFrame(op);
+        body(w);
+        w.Finish();
+        return w;
+    }
+
+    /// <summary>A frame with its header written; the caller writes the body and calls <see cref="JuteWriter.Finish"/>.</summary>
+    private static JuteWriter BeginFrame(OpCode op)
+    {
         var w = new JuteWriter();
         w.WriteInt(0); // xid, patched when sent
         w.WriteInt((int)op);
-        body(w);
-        w.Finish();
         return w;
     }
 
@@ -34,7 +41,7 @@ public sealed partial class ZooKeeperClient
         return chroot is null ? path : path == "/" ? chroot : chroot + path;
     }
 
-    private string? Strip(string? serverPath)
+    internal string? Strip(string? serverPath)
     {
         var chroot = _connectionString.Chroot;
         if (chroot is null || serverPath is null)
@@ -50,6 +57,12 @@ public sealed partial class ZooKeeperClient
         return serverPath.StartsWith(chroot + "/", StringComparison.Ordinal) ? serverPath[chroot.Length..] : serverPath;
     }
 
+    /// <summary>
+    /// Holds back the socket write of the requests this thread starts until the returned scope is disposed, then
+    /// writes them in one go, in call order (see <see cref="SendBatch"/>). Do not await inside the scope.
+    /// </summary>
+    internal static SendBatch BatchSends() => SendBatch.Begin();
+
     // Hot path without an async state machine: when connected, the request's own task is returned (plus a
     // cancellation registration only when the token can cancel); otherwise the slow path waits for a connection.
     private Task<T> SendAsync<T>(OpCode op, string path, Action<JuteWriter> body, ResponseParser<T> parser, CancellationToken cancellationToken)
@@ -59,7 +72,24 @@ public sealed partial class ZooKeeperClient
             return Task.FromCanceled<T>(cancellationToken);
         }
 
-        var frame = Frame(op, body);
+        return SendAsync(new Request<T>(op, path, Checked(Frame(op, body), op, path), parser), cancellationToken);
+    }
+
+    /// <summary>Sends a request whose <paramref name="frame"/> (from <see cref="BeginFrame"/>) is written; no closure per call.</summary>
+    private Task<T> SendAsync<T>(OpCode op, string path, JuteWriter frame, RequestParser<T> parser, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            frame.Dispose();
+            return Task.FromCanceled<T>(cancellationToken);
+        }
+
+        frame.Finish();
+        return SendAsync(new Request<T>(op, path, Checked(frame, op, path), parser, this), cancellationToken);
+    }
+
+    private static JuteWriter Checked(JuteWriter frame, OpCode op, string path)
+    {
         if (frame.Length - 4 > MaxRequestLength)
         {
             var size = frame.Length - 4;
@@ -69,14 +99,18 @@ public sealed partial class ZooKeeperClient
                 op == OpCode.Multi ? "ops" : "data");
         }
 
-        var request = new Request<T>(op, path, frame, parser);
+        return frame;
+    }
+
+    private Task<T> SendAsync<T>(Request<T> request, CancellationToken cancellationToken)
+    {
         Connection? conn;
         lock (_stateGate)
         {
             conn = _state == ZooKeeperState.Connected ? _connection : null;
         }
 
-        if (conn is not null && conn.TrySend(request, NextXid()))
+        if (conn is not null && conn.TrySend(request, NextXid(), flush: !SendBatch.Hold(conn)))
         {
             ZooKeeperMetrics.Requests.Add(1);
             Interlocked.Increment(ref _requestsSent);

@@ -28,17 +28,22 @@ public abstract record ZooKeeperOp(string Path)
     /// <summary>A create operation; a null <see cref="Acl"/> means the client's <see cref="ZooKeeperClientOptions.DefaultAcl"/>.</summary>
     public sealed record CreateOp(string Path, ReadOnlyMemory<byte> Data, CreateMode Mode, IReadOnlyList<ZooKeeperAcl>? Acl, long Ttl) : ZooKeeperOp(Path)
     {
-        internal override OpCode Code => Mode.IsTtl() ? OpCode.CreateTtl : Mode == CreateMode.Container ? OpCode.CreateContainer : OpCode.Create2;
+        internal override OpCode Code => CodeOf(Mode);
 
-        internal override void Write(JuteWriter w, string serverPath)
+        internal static OpCode CodeOf(CreateMode mode) => mode.IsTtl() ? OpCode.CreateTtl : mode == CreateMode.Container ? OpCode.CreateContainer : OpCode.Create2;
+
+        internal override void Write(JuteWriter w, string serverPath) => WriteBody(w, serverPath, Data.Span, Mode, Acl ?? ZooKeeperAcl.OpenUnsafe, Ttl); // the client fills in its default before writing
+
+        /// <summary>The create request's body (one encoding for a single create and one inside a multi).</summary>
+        internal static void WriteBody(JuteWriter w, string serverPath, ReadOnlySpan<byte> data, CreateMode mode, IReadOnlyList<ZooKeeperAcl> acl, long ttl)
         {
             w.WriteString(serverPath);
-            w.WriteBuffer(Data.Span);
-            w.WriteAcl(Acl ?? ZooKeeperAcl.OpenUnsafe); // the client fills in its default before writing
-            w.WriteInt((int)Mode);
-            if (Mode.IsTtl())
+            w.WriteBuffer(data);
+            w.WriteAcl(acl);
+            w.WriteInt((int)mode);
+            if (mode.IsTtl())
             {
-                w.WriteLong(Ttl);
+                w.WriteLong(ttl);
             }
         }
     }
@@ -48,10 +53,12 @@ public abstract record ZooKeeperOp(string Path)
     {
         internal override OpCode Code => OpCode.Delete;
 
-        internal override void Write(JuteWriter w, string serverPath)
+        internal override void Write(JuteWriter w, string serverPath) => WriteBody(w, serverPath, Version);
+
+        internal static void WriteBody(JuteWriter w, string serverPath, int version)
         {
             w.WriteString(serverPath);
-            w.WriteInt(Version);
+            w.WriteInt(version);
         }
     }
 

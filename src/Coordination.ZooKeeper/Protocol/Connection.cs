@@ -217,8 +217,11 @@ internal sealed class Connection
 
     public delegate void FrameHandler(Connection connection, ReadOnlySpan<byte> frame);
 
-    /// <summary>Registers <paramref name="request"/> and sends it. False when the connection is already closed (nothing was sent).</summary>
-    public bool TrySend(Request request, int xid)
+    /// <summary>
+    /// Registers <paramref name="request"/> and sends it. False when the connection is already closed (nothing was sent).
+    /// With <paramref name="flush"/> false the request only joins the queue: the caller sends it with <see cref="Flush"/>.
+    /// </summary>
+    public bool TrySend(Request request, int xid, bool flush = true)
     {
         lock (_pending)
         {
@@ -233,8 +236,21 @@ internal sealed class Connection
 
         request.SentAt = Stopwatch.GetTimestamp();
         _outgoing.Enqueue(request);
-        Kick();
+        if (flush)
+        {
+            Kick();
+        }
+
         return true;
+    }
+
+    /// <summary>Writes what is queued now, on this thread when the writer is idle (requests queued together leave in one write).</summary>
+    public void Flush()
+    {
+        if (Interlocked.CompareExchange(ref _writing, 1, 0) == 0)
+        {
+            _ = DrainAsync();
+        }
     }
 
     /// <summary>Sends a frame whose reply is not matched by xid (ping, auth, setWatches, closeSession).</summary>

@@ -80,8 +80,9 @@ internal sealed class JuteWriter : IDisposable
     public void WriteAcl(IReadOnlyList<ZooKeeperAcl> acl)
     {
         WriteInt(acl.Count);
-        foreach (var a in acl)
+        for (var i = 0; i < acl.Count; i++)
         {
+            var a = acl[i]; // indexed: a foreach over the interface boxes an enumerator per create
             WriteInt((int)a.Permissions);
             WriteString(a.Scheme);
             WriteString(a.Id);

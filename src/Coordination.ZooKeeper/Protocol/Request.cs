@@ -7,6 +7,12 @@ namespace Coordination.ZooKeeper.Protocol;
 /// <summary>Parses a reply (error code + body) into a result, or throws the operation's exception.</summary>
 internal delegate T ResponseParser<T>(ZooKeeperErrorCode error, ReadOnlySpan<byte> body);
 
+/// <summary>
+/// As <see cref="ResponseParser{T}"/>, given the request (its path and client): one static parser serves every call,
+/// where a <see cref="ResponseParser{T}"/> capturing the path costs a closure and a delegate per request.
+/// </summary>
+internal delegate T RequestParser<T>(Request<T> request, ZooKeeperErrorCode error, ReadOnlySpan<byte> body);
+
 /// <summary>An outstanding request: its serialized frame and the completion the reply resolves.</summary>
 internal abstract class Request
 {
@@ -57,10 +63,20 @@ internal abstract class Request
 
 internal sealed class Request<T> : Request
 {
-    private readonly ResponseParser<T> _parser;
+    private readonly ResponseParser<T>? _parser;
+    private readonly RequestParser<T>? _requestParser;
     private readonly TaskCompletionSource<T> _tcs = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public Request(OpCode op, string? path, JuteWriter frame, ResponseParser<T> parser) : base(op, path, frame) => _parser = parser;
+
+    public Request(OpCode op, string path, JuteWriter frame, RequestParser<T> parser, ZooKeeperClient client) : base(op, path, frame)
+    {
+        _requestParser = parser;
+        Client = client;
+    }
+
+    /// <summary>The client that sent the request (for a <see cref="RequestParser{T}"/>).</summary>
+    public ZooKeeperClient? Client { get; }
 
     public Task<T> Task => _tcs.Task;
 
@@ -70,7 +86,7 @@ internal sealed class Request<T> : Request
     {
         try
         {
-            _tcs.TrySetResult(_parser(error, body));
+            _tcs.TrySetResult(_parser is not null ? _parser(error, body) : _requestParser!(this, error, body));
         }
         catch (Exception ex)
         {

@@ -35,6 +35,10 @@ public static class CoordinationDiagnostics
 
     internal static readonly Counter<long> ZooKeeperWrites = Meter.CreateCounter<long>("coordination.lock.zookeeper_writes", "{request}", "ZooKeeper create/delete requests made by the lock engine.");
 
+    internal static readonly Histogram<double> RenewalDuration = Meter.CreateHistogram<double>("coordination.lock.renewal.duration", "ms", "Time one watchdog tick took to renew the Redis records (leases) of every held lock, pipelined.");
+
+    internal static readonly Counter<long> Renewals = Meter.CreateCounter<long>("coordination.lock.renewals", "{lock}", "Held locks whose Redis record (lease) a watchdog tick renewed.");
+
     internal static readonly LockCounter Unavailable = new("coordination.lock.unavailable", "{request}", "Lock requests refused because the backend could not decide (fail closed).");
 
     internal static readonly Counter<long> OrphansDeleted = Meter.CreateCounter<long>("coordination.lock.orphans_deleted", "{node}", "Lock nodes whose create had no answer, found by owner id and deleted in the background.");
@@ -57,7 +61,12 @@ public static class CoordinationDiagnostics
     /// <summary>Tag of the lock instruments naming the primitive: <c>lock</c>, <c>semaphore</c>, <c>read</c> or <c>write</c>.</summary>
     public const string KindTag = "coordination.lock.kind";
 
-    internal static KeyValuePair<string, object?> ModeTag(Locks.LockMode mode) => new("mode", mode.ToString());
+    /// <summary>The mode tag of every metric; one tag per mode, made once (an enum's ToString boxes it on every call).</summary>
+    internal static KeyValuePair<string, object?> ModeTag(Locks.LockMode mode) =>
+        (uint)mode < (uint)ModeTags.Length ? ModeTags[(int)mode] : new("mode", mode.ToString());
+
+    private static readonly KeyValuePair<string, object?>[] ModeTags =
+        Enum.GetValues<Locks.LockMode>().Order().Select(m => new KeyValuePair<string, object?>("mode", m.ToString())).ToArray();
 
     /// <summary>The tags of one lock measurement on the <see cref="Name"/> meter: the mode and the primitive.</summary>
     internal static TagList LockTags(Locks.LockMode mode, Locks.LockShape shape) => new()

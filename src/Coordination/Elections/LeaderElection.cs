@@ -315,13 +315,14 @@ internal sealed class LeaderElection : ILeaderElection, IAsyncDisposable
         await _queue.AwaitSessionAsync(zk, ct).ConfigureAwait(false);
         var ownerId = RedisLockRecord.NewOwnerId();
         var me = new LeaderCandidateData(InstanceId, Environment.MachineName, Environment.ProcessId, Endpoints(), _time.GetUtcNow());
-        var node = await _queue.EnterAsync(zk, _dir, ownerId, ct, data: me.ToBytes()).ConfigureAwait(false);
+        var entry = await _queue.EnterAsync(zk, _dir, ownerId, ct, data: me.ToBytes()).ConfigureAwait(false);
+        var node = entry.Node;
         ElectionLog.Joined(_logger, Name, node.Path);
         SetState(LeaderElectionState.Follower);
         (bool Granted, long WaitedFrom) turn;
         try
         {
-            turn = await _queue.WaitForTurnAsync(zk, _key, node, ownerId, null, () => Task.CompletedTask, _ => null, ct).ConfigureAwait(false);
+            turn = await _queue.WaitForTurnAsync(zk, _key, entry, ownerId, null, static (_, _) => null, ct).ConfigureAwait(false);
         }
         catch
         {
@@ -430,8 +431,7 @@ internal sealed class LeaderElection : ILeaderElection, IAsyncDisposable
         }
     }
 
-    private ValueTask ReleaseAsync(LockHandle handle) =>
-        new(_queue.LeaveAsync(handle.Session!, handle.NodePath!, static () => { }).AsTask());
+    private ValueTask ReleaseAsync(LockHandle handle) => _queue.LeaveAsync(handle, null);
 
     private void SetState(LeaderElectionState state)
     {

@@ -48,6 +48,11 @@ internal static class LockKey
     /// <summary>Encodes a validated key into a single znode name segment.</summary>
     public static string ToNodeName(string key)
     {
+        if (IsNodeNameAsIs(key))
+        {
+            return key; // the usual key (letters, digits, '-', '_', '.' not first) is its own node name
+        }
+
         var bytes = Encoding.UTF8.GetBytes(key);
         var sb = new StringBuilder(bytes.Length + 8);
         foreach (var b in bytes)
@@ -63,6 +68,20 @@ internal static class LockKey
         }
 
         return sb.ToString();
+    }
+
+    private static bool IsNodeNameAsIs(string key)
+    {
+        for (var i = 0; i < key.Length; i++)
+        {
+            var c = key[i];
+            if (!(c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '-' or '_' || (c == '.' && i > 0)))
+            {
+                return false;
+            }
+        }
+
+        return key.Length > 0;
     }
 
     /// <summary>Decodes a znode name made by <see cref="ToNodeName"/> back into the key.</summary>

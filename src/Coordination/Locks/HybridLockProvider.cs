@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Coordination.Diagnostics;
 using Coordination.ZooKeeper;
 using Microsoft.Extensions.Logging;
@@ -14,19 +15,25 @@ namespace Coordination.Locks;
 /// (<see cref="RedisPermitRecord"/>), their own directory and node marker, and their <see cref="QueueTurnRule"/>.
 /// </summary>
 /// <remarks>
-/// Protocol for key K:
+/// Protocol for key K. Sequential round trips of an uncontended acquire+release: one ZooKeeper write to enter (create
+/// and the read behind it share the round trip) and one to leave; a try-once caller adds the gate's Redis round trip
+/// in front; every other Redis command is fire-and-forget, off the caller's path.
 /// <code>
 /// 0. local:   queue behind other callers of this process for K (one remote contender per process).
-/// 1. gate:    SET &lt;prefix&gt;lock:K "&lt;owner&gt;:{meta}" NX PX lease.   Lost + try-once  => null, no ZooKeeper traffic.
-///             Redis unreachable => skip the gate, report Degraded, continue ZooKeeper-only.
-/// 2. queue:   create the own node (ZooKeeperLockQueue.EnterAsync: lost replies found by owner id or swept later).
-/// 3. turn:    lowest node => granted.  Not lowest: give the gate back (the record belongs to the owner); try-once
-///             => leave; else wait for the predecessor's deletion or the Redis bell.
-/// 4. granted: fencing token = czxid of own node; SET the record (ZooKeeper wins over a stale record); the loss
-///             monitor watches the node and the session; the watchdog re-asserts the record every lease/3.
+/// 1. gate:    try-once only: SET &lt;prefix&gt;{K}:lock "&lt;owner&gt;:{}" NX PX lease.  Lost =&gt; null, no ZooKeeper traffic.
+///             A waiting caller queues in ZooKeeper whatever the gate says, so it takes none (its record is written
+///             at the grant).  Redis unreachable =&gt; skip the gate, report Degraded, continue ZooKeeper-only.
+/// 2. queue:   create the own node and getChildren in one write (ZooKeeperLockQueue.EnterAsync: the session applies
+///             them in order, so the read sees the node; lost replies found by owner id or swept later).
+/// 3. turn:    the rule grants (the lock: lowest node) =&gt; granted.  Not granted: give the gate back (the record belongs
+///             to the owner); try-once =&gt; leave; else wait for the predecessor's deletion or the Redis bell.
+/// 4. granted: fencing token = czxid from the create2 reply; SET the record, fire-and-forget (ZooKeeper wins over a
+///             stale record); the loss monitor watches the node and the session; the watchdog re-asserts every held
+///             record each lease/3, pipelined.
 /// 5. release: delete own node (at most ReleaseWait, else in the background), then compare-and-delete the record
-///             and PUBLISH the bell.
-/// ZooKeeper gone (no answer for ZooKeeperUnavailableAfter) => LockUnavailable at once (fail closed) unless
+///             and PUBLISH the bell, fire-and-forget (sent after the delete's reply, so a woken waiter finds the node
+///             gone).
+/// ZooKeeper gone (no answer for ZooKeeperUnavailableAfter) =&gt; LockUnavailable at once (fail closed) unless
 /// UnsafeAllowRedisOnlyFallback.
 /// </code>
 /// </remarks>
@@ -41,6 +48,9 @@ internal sealed class HybridLockProvider : QueuedLockProvider
     private readonly ZooKeeperLockQueue _queue;
     private readonly LockLossMonitor _loss;
     private readonly RedisLockProvider? _fallback;
+    private readonly Func<string, Action<string?>, IDisposable?> _listen;
+    private readonly Action<LockHandle, bool> _afterDelete;
+    private readonly Func<LockHandle, ValueTask> _release;
 
     public HybridLockProvider(HybridCoordinationOptions options, CoordinationConnections connections, CoordinationStatus status, ILoggerFactory? loggerFactory, TimeProvider? time, bool useRedis)
         : base(options, useRedis ? LockMode.Hybrid : LockMode.ZooKeeperOnly, time ?? TimeProvider.System)
@@ -51,6 +61,9 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         _logger = loggerFactory?.CreateLogger<HybridLockProvider>() ?? (ILogger)NullLogger.Instance;
         _time = time ?? TimeProvider.System;
         _queue = new ZooKeeperLockQueue(options, _logger);
+        _listen = (localKey, wake) => _gate!.Listen(localKey, wake);
+        _afterDelete = AfterDelete;
+        _release = ReleaseAsync; // delegates made once: a method group allocates one per use
         _loss = new LockLossMonitor(_logger, _time, zk => Active.Keys.Where(h => ReferenceEquals(h.Session, zk)), Stopping);
         if (useRedis)
         {
@@ -72,10 +85,15 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     protected override async ValueTask<LockHandle?> AcquireRemoteAsync(string key, LockShape shape, TimeSpan? remaining, CancellationToken ct)
     {
         var ownerId = RedisLockRecord.NewOwnerId();
-        var (redis, reservation) = _gate is null ? (null, null) : await _gate.TryReserveAsync(key, shape, ownerId).ConfigureAwait(false);
+        // Try-once: the gate answers before ZooKeeper is touched. A waiting caller queues in ZooKeeper whatever the
+        // gate would say, so it takes no gate: no Redis round trip before the grant (its record is written then).
+        var (redis, reservation) = _gate is null ? (null, null)
+            : remaining == TimeSpan.Zero ? await _gate.TryReserveAsync(key, shape, ownerId).ConfigureAwait(false)
+            : (await _gate.UsableRedisAsync(key).ConfigureAwait(false), null);
         if (redis is not null && reservation is null && remaining == TimeSpan.Zero)
         {
             CoordinationDiagnostics.Contentions.Add(1, Mode, key, shape);
@@ -153,13 +171,14 @@ internal sealed class HybridLockProvider : QueuedLockProvider
         throw new LockUnavailableException($"The {shape.Name} '{key}' cannot be decided: {why} No lock was granted.", ex);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<LockHandle?> QueueAndWaitAsync(ZooKeeperClient zk, string key, LockShape shape, string ownerId, TimeSpan? remaining, CancellationToken ct, IConnectionMultiplexer? redis, GateReservation? reservation)
     {
-        ZooKeeperCreateResult node;
+        ZooKeeperLockQueue.QueueEntry entry;
         (bool Granted, long WaitedFrom) turn;
         try
         {
-            node = await _queue.EnterAsync(zk, _queue.DirectoryOf(key, shape), ownerId, ct, shape.NodeMarker).ConfigureAwait(false);
+            entry = await _queue.EnterAsync(zk, _queue.DirectoryOf(key, shape), ownerId, ct, shape.NodeMarker).ConfigureAwait(false);
         }
         catch (ZooKeeperException ex) when (IsDenied(ex))
         {
@@ -170,25 +189,20 @@ internal sealed class HybridLockProvider : QueuedLockProvider
             return await UnavailableAsync(key, shape, remaining, ct, ex, null, reservation).ConfigureAwait(false);
         }
 
+        var node = entry.Node;
         try
         {
+            // A reservation (try-once) never waits: it is given back below once the turn is not granted.
             turn = await _queue.WaitForTurnAsync(
                 zk,
                 key,
-                node,
+                entry,
                 ownerId,
                 remaining,
-                async () =>
-                {
-                    CoordinationDiagnostics.Contentions.Add(1, Mode, key, shape);
-                    if (reservation is not null)
-                    {
-                        await reservation.GiveBackAsync().ConfigureAwait(false); // the record belongs to the owner
-                    }
-                },
-                wake => redis is null ? null : _gate!.Listen(redis, shape.LocalKey(key), wake),
+                redis is null ? NoBell : _listen,
                 ct,
-                QueueTurnRule.For(shape)).ConfigureAwait(false);
+                QueueTurnRule.For(shape),
+                shape.LocalKey(key)).ConfigureAwait(false);
         }
         catch (ZooKeeperException ex) when (IsDenied(ex))
         {
@@ -206,9 +220,19 @@ internal sealed class HybridLockProvider : QueuedLockProvider
             throw;
         }
 
+        if (turn.WaitedFrom != 0)
+        {
+            CoordinationDiagnostics.Contentions.Add(1, Mode, key, shape); // the queue was found taken
+        }
+
         if (!turn.Granted)
         {
             _queue.Janitor.Delete(zk, node.Path);
+            if (reservation is not null)
+            {
+                await reservation.GiveBackAsync().ConfigureAwait(false); // the record belongs to the owner
+            }
+
             return null;
         }
 
@@ -217,7 +241,7 @@ internal sealed class HybridLockProvider : QueuedLockProvider
             CoordinationDiagnostics.WaitDuration.Record(Stopwatch.GetElapsedTime(turn.WaitedFrom).TotalMilliseconds, Mode, key, shape);
         }
 
-        var handle = new LockHandle(key, node.Stat.Czxid, Mode, _time.GetUtcNow(), ownerId, ReleaseAsync)
+        var handle = new LockHandle(key, node.Stat.Czxid, Mode, _time.GetUtcNow(), ownerId, _release)
         {
             NodePath = node.Path,
             Session = zk,
@@ -241,6 +265,8 @@ internal sealed class HybridLockProvider : QueuedLockProvider
     private static bool SessionEnded(Exception ex, ZooKeeperClient zk) =>
         ex is ObjectDisposedException && zk.State is ZooKeeperState.Expired or ZooKeeperState.Closed;
 
+    private static readonly Func<string, Action<string?>, IDisposable?> NoBell = static (_, _) => null;
+
     private void OnZooKeeperStateChanged(object? sender, ZooKeeperStateChangedEventArgs e)
     {
         if (sender is ZooKeeperClient zk)
@@ -257,11 +283,17 @@ internal sealed class HybridLockProvider : QueuedLockProvider
     /// Deletes the own node, then drops the Redis record and rings the bell (a waiter woken by the bell never re-checks
     /// before the node is gone). Never waits for an outage: see <see cref="ZooKeeperLockQueue.LeaveAsync"/>.
     /// </summary>
-    private async ValueTask ReleaseAsync(LockHandle handle)
+    private ValueTask ReleaseAsync(LockHandle handle)
     {
         Untrack(handle);
-        var deleted = await _queue.LeaveAsync(handle.Session!, handle.NodePath!, () => _gate?.ReleaseRecord(handle)).ConfigureAwait(false);
-        if (deleted)
+        return _queue.LeaveAsync(handle, _afterDelete);
+    }
+
+    /// <summary>After the own node's delete: drop the record and ring the bell (fire-and-forget), log.</summary>
+    private void AfterDelete(LockHandle handle, bool now)
+    {
+        _gate?.ReleaseRecord(handle);
+        if (now)
         {
             Log.LockReleased(_logger, handle.Key, handle.FencingToken);
         }

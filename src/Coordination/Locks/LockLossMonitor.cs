@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Coordination.Diagnostics;
 using Coordination.ZooKeeper;
@@ -10,8 +11,9 @@ namespace Coordination.Locks;
 /// </summary>
 /// <remarks>
 /// <code>
-/// own node deleted            => lost at the watch event (the watch is set OwnNodeWatchDelay after the grant: most
-///                                locks are held briefly, and a watch request ahead of the release would delay it)
+/// own node deleted            => lost at the watch event (the watch is set OwnNodeWatchDelay after the grant, by one
+///                                shared timer: most locks are held briefly, and a watch request ahead of the release
+///                                would delay it)
 /// session Expired/Closed/AuthFailed => lost at once
 /// session Suspended           => lost at LostAfterFraction x the negotiated session timeout after the sending of the
 ///                                newest request the server answered, unless the session is back by then. The server
@@ -33,46 +35,107 @@ internal sealed class LockLossMonitor(ILogger logger, TimeProvider time, Func<Zo
 
     private long _generation;
 
-    /// <summary>Reports <paramref name="handle"/> lost when its node is deleted.</summary>
+    private readonly ConcurrentQueue<(ZooKeeperClient Session, LockHandle Handle, long Due)> _toWatch = new();
+    private readonly object _armGate = new();
+    private ITimer? _armTimer;
+
+    /// <summary>
+    /// Reports <paramref name="handle"/> lost when its node is deleted. The watch is set <see cref="OwnNodeWatchDelay"/>
+    /// later by one shared timer (a lock released before then never costs a watch, a timer or a task).
+    /// </summary>
     public void WatchOwnNode(ZooKeeperClient zk, LockHandle handle)
     {
-        var path = handle.NodePath!;
-        _ = WatchAsync();
-
-        async Task WatchAsync()
+        _toWatch.Enqueue((zk, handle, time.GetTimestamp() + (long)(OwnNodeWatchDelay.TotalSeconds * time.TimestampFrequency)));
+        lock (_armGate)
         {
-            try
+            _armTimer ??= time.CreateTimer(static m => ((LockLossMonitor)m!).ArmDue(), this, OwnNodeWatchDelay, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>Sets the watches that are due (the queue is in due order: one delay for all), then sleeps until the next.</summary>
+    private void ArmDue()
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            var now = time.GetTimestamp();
+            while (_toWatch.TryPeek(out var next) && next.Due <= now && _toWatch.TryDequeue(out next))
             {
-                await Task.Delay(OwnNodeWatchDelay, time, stopping).ConfigureAwait(false);
-                if (handle.IsReleased || handle.IsLost)
+                if (!next.Handle.IsReleased && !next.Handle.IsLost)
                 {
+                    SetWatch(next.Session, next.Handle);
+                }
+            }
+
+            lock (_armGate)
+            {
+                if (_toWatch.TryPeek(out var first))
+                {
+                    var wait = TimeSpan.FromSeconds((double)(first.Due - time.GetTimestamp()) / time.TimestampFrequency);
+                    if (wait <= TimeSpan.Zero)
+                    {
+                        continue;
+                    }
+
+                    _armTimer!.Change(wait, Timeout.InfiniteTimeSpan);
                     return;
                 }
 
-                // A node deleted meanwhile is reported when the watch is set (exists returns null).
-                var stat = await zk.ExistsAsync(path, e =>
+                // Idle: the next WatchOwnNode starts a timer again.
+                _armTimer?.Dispose();
+                _armTimer = null;
+                return;
+            }
+        }
+    }
+
+    private void SetWatch(ZooKeeperClient zk, LockHandle handle)
+    {
+        Task<ZooKeeperStat?> exists;
+        try
+        {
+            // A node deleted meanwhile is reported when the watch is set (exists returns null).
+            exists = zk.ExistsAsync(handle.NodePath!, e =>
+            {
+                if (e.Type == WatchEventType.NodeDeleted || e.State == WatchedEventState.Expired)
                 {
-                    if (e.Type == WatchEventType.NodeDeleted || e.State == WatchedEventState.Expired)
+                    Lose(handle, e.Type == WatchEventType.NodeDeleted ? "its ZooKeeper node was deleted" : "the ZooKeeper session expired");
+                }
+            });
+        }
+        catch (Exception ex) when (ex is ZooKeeperException or ObjectDisposedException)
+        {
+            OnWatchFailed(zk, handle);
+            return;
+        }
+
+        _ = exists.ContinueWith(
+            (t, state) =>
+            {
+                var h = (LockHandle)state!;
+                if (t.IsCompletedSuccessfully)
+                {
+                    if (t.Result is null)
                     {
-                        Lose(handle, e.Type == WatchEventType.NodeDeleted ? "its ZooKeeper node was deleted" : "the ZooKeeper session expired");
+                        Lose(h, "its ZooKeeper node was deleted");
                     }
-                }).ConfigureAwait(false);
-                if (stat is null)
-                {
-                    Lose(handle, "its ZooKeeper node was deleted");
                 }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            catch (Exception ex) when (ex is ZooKeeperException or ObjectDisposedException)
-            {
-                // Session loss is reported by the state handler.
-                if (zk.State is ZooKeeperState.Expired or ZooKeeperState.Closed)
+                else if (t.Exception?.InnerException is ZooKeeperException or ObjectDisposedException || t.IsCanceled)
                 {
-                    Lose(handle, "the ZooKeeper session ended");
+                    OnWatchFailed(zk, h);
                 }
-            }
+            },
+            handle,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    /// <summary>The watch could not be set: session loss is reported by the state handler, an ended session here.</summary>
+    private void OnWatchFailed(ZooKeeperClient zk, LockHandle handle)
+    {
+        if (zk.State is ZooKeeperState.Expired or ZooKeeperState.Closed)
+        {
+            Lose(handle, "the ZooKeeper session ended");
         }
     }
 

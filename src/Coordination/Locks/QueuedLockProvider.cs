@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Coordination.Diagnostics;
 
 namespace Coordination.Locks;
@@ -68,7 +69,10 @@ internal abstract class QueuedLockProvider(HybridCoordinationOptions options, Lo
                 var held = Active.Keys.Where(h => !h.IsReleased).ToList();
                 if (held.Count > 0)
                 {
+                    var started = Stopwatch.GetTimestamp();
                     await RenewLeasesAsync(held).ConfigureAwait(false);
+                    CoordinationDiagnostics.RenewalDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, CoordinationDiagnostics.ModeTag(Mode));
+                    CoordinationDiagnostics.Renewals.Add(held.Count, CoordinationDiagnostics.ModeTag(Mode));
                 }
             }
         }
@@ -77,6 +81,7 @@ internal abstract class QueuedLockProvider(HybridCoordinationOptions options, Lo
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     protected override async ValueTask<IDistributedLockHandle?> AcquireCoreAsync(string key, LockShape shape, TimeSpan? timeout, CancellationToken ct)
     {
         ThrowIfDisposed();

@@ -186,44 +186,68 @@ internal sealed class RedisLockProvider : QueuedLockProvider
         return new LockUnavailableException($"The {shape.Name} '{key}' cannot be decided: Redis ({Security.Secrets.Redis(_options.Redis)}) {what} ({_connections.Scrub(ex.Message)}{tls}). No lock was granted.", ex);
     }
 
-    /// <summary>Redis-only watchdog tick: extend each lease that is still ours; one that is not is lost.</summary>
+    /// <summary>
+    /// Redis-only watchdog tick: extend each lease that is still ours; one that is not is lost. The extensions are sent
+    /// at once (pipelined) and their answers read together: one round trip per tick, not one per lock.
+    /// </summary>
     protected override async Task RenewLeasesAsync(IReadOnlyList<LockHandle> handles)
     {
         var redis = _connections.RedisIfCreated;
-        foreach (var h in handles.Where(h => !h.IsLost))
+        var held = handles.Where(h => !h.IsLost).ToList();
+        var extensions = new Task<bool>[held.Count];
+        for (var i = 0; i < held.Count; i++)
         {
-            try
-            {
-                if (redis is null)
-                {
-                    throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "No Redis connection.");
-                }
+            extensions[i] = ExtendAsync(redis, held[i]);
+        }
 
-                var ok = h.Shape.Kind == LockKind.Mutex
-                    ? (long)await RedisLockRecord.ExtendScript.EvaluateAsync(redis.GetDatabase(), new
-                    {
-                        record = RedisLockRecord.RecordKey(_options.RedisPrefix, h.Key),
-                        owner = h.OwnerId,
-                        lease = (long)_options.RedisLease.TotalMilliseconds,
-                    }).ConfigureAwait(false) == 1
-                    : await RedisPermitRecord.ExtendAsync(redis.GetDatabase(), _options.RedisPrefix, h, _options.RedisLease).ConfigureAwait(false);
-                if (!ok)
+        try
+        {
+            await Task.WhenAll(extensions).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RedisLockRecord.IsRedisError(ex))
+        {
+            // each handle's own outcome is looked at below
+        }
+
+        for (var i = 0; i < held.Count; i++)
+        {
+            var h = held[i];
+            if (extensions[i].IsCompletedSuccessfully)
+            {
+                if (!extensions[i].Result)
                 {
                     Log.LockLost(_logger, h.Key, h.FencingToken, "its Redis lease expired or was taken over");
                     h.MarkLost();
                 }
+
+                continue;
             }
-            catch (Exception ex) when (RedisLockRecord.IsRedisError(ex))
+
+            Log.LeaseExtendFailed(_logger, h.Key, extensions[i].Exception?.InnerException);
+            if (_time.GetUtcNow() - h.AcquiredAt > _options.RedisLease / 2)
             {
-                Log.LeaseExtendFailed(_logger, h.Key, ex);
-                if (_time.GetUtcNow() - h.AcquiredAt > _options.RedisLease / 2)
-                {
-                    // We cannot prove the lease is still ours; it may run out before Redis is back.
-                    Log.LockLost(_logger, h.Key, h.FencingToken, "its Redis lease could not be extended");
-                    h.MarkLost();
-                }
+                // We cannot prove the lease is still ours; it may run out before Redis is back.
+                Log.LockLost(_logger, h.Key, h.FencingToken, "its Redis lease could not be extended");
+                h.MarkLost();
             }
         }
+    }
+
+    private async Task<bool> ExtendAsync(IConnectionMultiplexer? redis, LockHandle h)
+    {
+        if (redis is null)
+        {
+            throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "No Redis connection.");
+        }
+
+        return h.Shape.Kind == LockKind.Mutex
+            ? (long)await RedisLockRecord.ExtendScript.EvaluateAsync(redis.GetDatabase(), new
+            {
+                record = RedisLockRecord.RecordKey(_options.RedisPrefix, h.Key),
+                owner = h.OwnerId,
+                lease = (long)_options.RedisLease.TotalMilliseconds,
+            }).ConfigureAwait(false) == 1
+            : await RedisPermitRecord.ExtendAsync(redis.GetDatabase(), _options.RedisPrefix, h, _options.RedisLease).ConfigureAwait(false);
     }
 
     private async ValueTask ReleaseAsync(LockHandle handle)

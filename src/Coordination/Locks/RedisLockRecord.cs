@@ -20,22 +20,38 @@ namespace Coordination.Locks;
 /// </remarks>
 internal static class RedisLockRecord
 {
-    /// <summary>KEYS[1] record, ARGV[1] owner id, ARGV[2] channel, ARGV[3] key: delete only our record, then ring the bell.</summary>
-    public static readonly LuaScript ReleaseScript = LuaScript.Prepare(
-        "local v = redis.call('GET', @record) " +
-        "if v and string.sub(v, 1, 32) == @owner then redis.call('DEL', @record) end " +
-        "redis.call('PUBLISH', @channel, @key) return 1");
+    /// <summary>
+    /// KEYS[1] record, ARGV[1] owner id, ARGV[2] channel, ARGV[3] key, ARGV[4] the released ZooKeeper node's path (''
+    /// in Redis-only mode): delete only our record, then ring the bell (see <see cref="BellMessage"/>). Plain KEYS/ARGV
+    /// (no <see cref="LuaScript"/> parameter object): it runs on every release.
+    /// </summary>
+    public const string ReleaseScript =
+        "local v = redis.call('GET', KEYS[1]) " +
+        "if v and string.sub(v, 1, 32) == ARGV[1] then redis.call('DEL', KEYS[1]) end " +
+        BellMessage + "redis.call('PUBLISH', ARGV[2], m) return 1";
+
+    /// <summary>
+    /// Lua building the bell's message <c>m</c> from ARGV[3] (the key) and ARGV[4] (the node path, or ''): the key, or
+    /// <c>&lt;key&gt;\n&lt;node name&gt;</c> for a ZooKeeper-decided release, so that only the waiters watching that node wake
+    /// (a key never holds a control character, see <see cref="ReleaseBell"/>).
+    /// </summary>
+    public const string BellMessage = "local m = ARGV[3] if ARGV[4] ~= '' then m = m .. '\\n' .. string.match(ARGV[4], '[^/]+$') end ";
 
     /// <summary>Delete only our record (a reservation given back), no bell.</summary>
     public static readonly LuaScript CompareDeleteScript = LuaScript.Prepare(
         "local v = redis.call('GET', @record) " +
         "if v and string.sub(v, 1, 32) == @owner then return redis.call('DEL', @record) end return 0");
 
-    /// <summary>Hybrid watchdog: extend our record, re-create it when it vanished (flush/restart); leave another owner's alone (ZooKeeper decides).</summary>
-    public static readonly LuaScript ReassertScript = LuaScript.Prepare(
-        "local v = redis.call('GET', @record) " +
-        "if not v then redis.call('SET', @record, @value, 'PX', @lease) return 2 end " +
-        "if string.sub(v, 1, 32) == @owner then redis.call('PEXPIRE', @record, @lease) return 1 end return 0");
+    /// <summary>
+    /// Hybrid watchdog, many records per call: KEYS[i] a record, ARGV[1] the lease in ms, ARGV[i + 1] the owner id of
+    /// KEYS[i]. Extends our records; another owner's is left alone (ZooKeeper decides); returns the 1-based indexes of
+    /// the records that vanished (flush, restart) for the caller to write again. Every key of one call must be in one
+    /// slot on a cluster (one record per call there).
+    /// </summary>
+    public const string ReassertManyScript =
+        "local gone = {} for i = 1, #KEYS do local v = redis.call('GET', KEYS[i]) " +
+        "if not v then gone[#gone + 1] = i elseif string.sub(v, 1, 32) == ARGV[i + 1] then redis.call('PEXPIRE', KEYS[i], ARGV[1]) end end " +
+        "return gone";
 
     /// <summary>Redis-only watchdog: extend only our own record; 0 means the lease is lost.</summary>
     public static readonly LuaScript ExtendScript = LuaScript.Prepare(
@@ -98,43 +114,115 @@ internal static class RedisLockRecord
 
     public static RedisChannel Channel(string prefix) => RedisChannel.Literal(ChannelName(prefix));
 
-    public static string ChannelName(string prefix) => prefix + "released";
+    public static string ChannelName(string prefix)
+    {
+        // Every release names the channel: keep the one string of the (one) prefix in use.
+        var cached = Volatile.Read(ref s_channel);
+        if (cached?.Prefix != prefix)
+        {
+            Volatile.Write(ref s_channel, cached = new CachedName(prefix, prefix + "released"));
+        }
+
+        return cached.Name;
+    }
+
+    private static CachedName? s_channel;
+
+    private sealed record CachedName(string Prefix, string Name);
 
     /// <summary>Deletes the handle's record if it is still its own, then rings the bell for its key.</summary>
     public static Task ReleaseAsync(IDatabase db, string prefix, LockHandle handle, CommandFlags flags = CommandFlags.None) =>
-        ReleaseScript.EvaluateAsync(db, new
-        {
-            record = RecordKey(prefix, handle.Key),
-            owner = handle.OwnerId,
-            channel = ChannelName(prefix),
-            key = handle.Key,
-        }, flags: flags);
+        db.ScriptEvaluateAsync(ReleaseScript, [RecordKey(prefix, handle.Key)], [handle.OwnerId, ChannelName(prefix), handle.Key, handle.NodePath ?? string.Empty], flags);
 
     public static string NewOwnerId() => Guid.NewGuid().ToString("N");
 
+    /// <summary>
+    /// The record's value: <c>&lt;owner id&gt;:{"key":…,"holder":…,"host":…,"token":…,"acquiredAt":…[,"node":…]}</c>.
+    /// Hand-written JSON into one exact-size string: this runs on every acquisition (a serializer and a dictionary
+    /// tripled its allocations, a StringBuilder doubled them).
+    /// </summary>
     public static string Value(string ownerId, string key, long fencingToken, DateTimeOffset acquiredAt, string? node)
     {
-        // Hand-written JSON: this runs on every acquisition, a serializer and a dictionary would triple its allocations.
-        var sb = new System.Text.StringBuilder(160 + key.Length);
-        sb.Append(ownerId).Append(":{\"key\":\"").Append(JsonEncodedText.Encode(key).Value)
-            .Append("\",\"holder\":\"").Append(Holder)
-            .Append("\",\"host\":\"").Append(Host)
-            .Append("\",\"token\":").Append(fencingToken.ToString(CultureInfo.InvariantCulture))
-            .Append(",\"acquiredAt\":\"").Append(acquiredAt.ToString("O", CultureInfo.InvariantCulture)).Append('"');
-        if (node is not null)
+        var k = Json(key);
+        var n = node is null ? null : Json(node);
+        Span<char> token = stackalloc char[20];
+        fencingToken.TryFormat(token, out var tokenLength, default, CultureInfo.InvariantCulture);
+        Span<char> at = stackalloc char[40];
+        acquiredAt.TryFormat(at, out var atLength, "O", CultureInfo.InvariantCulture);
+        var length = ownerId.Length + KeyField.Length + k.Length + HolderField.Length + HostField.Length + TokenField.Length + tokenLength
+            + AtField.Length + atLength + 1 + (n is null ? 0 : NodeField.Length + n.Length + 1) + 1;
+        return string.Create(length, (ownerId, k, n, fencingToken, acquiredAt), static (span, st) =>
         {
-            sb.Append(",\"node\":\"").Append(JsonEncodedText.Encode(node).Value).Append('"');
-        }
+            var w = new SpanWriter(span);
+            w.Append(st.ownerId);
+            w.Append(KeyField);
+            w.Append(st.k);
+            w.Append(HolderField);
+            w.Append(HostField);
+            w.Append(TokenField);
+            w.Format(st.fencingToken);
+            w.Append(AtField);
+            w.Format(st.acquiredAt);
+            w.Append("\"");
+            if (st.n is not null)
+            {
+                w.Append(NodeField);
+                w.Append(st.n);
+                w.Append("\"");
+            }
 
-        return sb.Append('}').ToString();
+            w.Append("}");
+        });
     }
 
-    private static readonly string Host = JsonEncodedText.Encode(Environment.MachineName).Value;
+    private ref struct SpanWriter(Span<char> span)
+    {
+        private readonly Span<char> _span = span;
+        private int _at;
+
+        public void Append(ReadOnlySpan<char> text)
+        {
+            text.CopyTo(_span[_at..]);
+            _at += text.Length;
+        }
+
+        public void Format(long value)
+        {
+            value.TryFormat(_span[_at..], out var written, default, CultureInfo.InvariantCulture);
+            _at += written;
+        }
+
+        public void Format(DateTimeOffset value)
+        {
+            value.TryFormat(_span[_at..], out var written, "O", CultureInfo.InvariantCulture);
+            _at += written;
+        }
+    }
 
     /// <summary>This process as lock records name their holder: <c>pid@machine</c>.</summary>
     public static readonly string HolderName = Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "@" + Environment.MachineName;
 
-    private static readonly string Holder = JsonEncodedText.Encode(HolderName).Value;
+    // Initialised after HolderName (static initialisers run in text order).
+    private const string KeyField = ":{\"key\":\"";
+    private const string TokenField = "\",\"token\":";
+    private const string AtField = ",\"acquiredAt\":\"";
+    private const string NodeField = ",\"node\":\"";
+    private static readonly string HolderField = "\",\"holder\":\"" + JsonEncodedText.Encode(HolderName).Value;
+    private static readonly string HostField = "\",\"host\":\"" + JsonEncodedText.Encode(Environment.MachineName).Value;
+
+    /// <summary>A JSON string's content: the text itself when it needs no escaping (the usual key), else JsonEncodedText's.</summary>
+    private static string Json(string text)
+    {
+        foreach (var c in text)
+        {
+            if (c is < ' ' or > '~' or '"' or '\\' or '<' or '>' or '&' or '\'' or '+' or '`')
+            {
+                return JsonEncodedText.Encode(text).Value;
+            }
+        }
+
+        return text;
+    }
 
     /// <summary>
     /// Errors that mean "Redis is not usable now" (degrade or fail closed), as opposed to an answer: connection loss,

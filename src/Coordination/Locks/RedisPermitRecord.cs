@@ -47,11 +47,15 @@ internal static class RedisPermitRecord
         "if @permitted == '1' then redis.call('HSET', @holders, '~permits', @permits) end redis.call('PEXPIRE', @holders, @lease) " +
         "if @counted == '1' then return redis.call('INCR', @fence) end return 1");
 
-    /// <summary>Hybrid: records the holder ZooKeeper granted (over an expired or missing entry) with its metadata.</summary>
+    /// <summary>
+    /// Hybrid: records the holder ZooKeeper granted (over an expired or missing entry) with its metadata, and for a
+    /// semaphore the count in use (a waiting caller takes no gate, so its grant is where the count is first written).
+    /// </summary>
     public static readonly LuaScript AssertScript = LuaScript.Prepare(
         Now +
         "redis.call('ZADD', @own, now + tonumber(@lease), @owner) redis.call('PEXPIRE', @own, @lease) " +
-        "redis.call('HSET', @holders, @owner, @value) redis.call('PEXPIRE', @holders, @lease) return 1");
+        "redis.call('HSET', @holders, @owner, @value) " +
+        "if @permits ~= '' then redis.call('HSET', @holders, '~permits', @permits) end redis.call('PEXPIRE', @holders, @lease) return 1");
 
     /// <summary>Redis-only watchdog: extends the holder's lease only while it is still a member; 0 = lost.</summary>
     public static readonly LuaScript ExtendScript = LuaScript.Prepare(
@@ -60,9 +64,13 @@ internal static class RedisPermitRecord
         "redis.call('ZADD', @own, 'XX', now + tonumber(@lease), @owner) redis.call('PEXPIRE', @own, @lease) " +
         "redis.call('PEXPIRE', @holders, @lease) return 1");
 
-    /// <summary>Drops the owner's entry and metadata, then rings the bell with the primitive's local key.</summary>
-    public static readonly LuaScript ReleaseScript = LuaScript.Prepare(
-        "redis.call('ZREM', @own, @owner) redis.call('HDEL', @holders, @owner) redis.call('PUBLISH', @channel, @key) return 1");
+    /// <summary>
+    /// KEYS[1] own set, KEYS[2] holders, ARGV[1] owner, ARGV[2] channel, ARGV[3] the primitive's local key, ARGV[4] the
+    /// released node's path ('' in Redis-only mode): drops the owner's entry and metadata, then rings the bell.
+    /// </summary>
+    public const string ReleaseScript =
+        "redis.call('ZREM', KEYS[1], ARGV[1]) redis.call('HDEL', KEYS[2], ARGV[1]) " +
+        RedisLockRecord.BellMessage + "redis.call('PUBLISH', ARGV[2], m) return 1";
 
     /// <summary>A gate reservation given back: <c>record</c> is the own set (no bell: nothing was held).</summary>
     public static readonly LuaScript GiveBackScript = LuaScript.Prepare("return redis.call('ZREM', @record, @owner)");
@@ -112,7 +120,8 @@ internal static class RedisPermitRecord
     public static Task AssertAsync(IDatabase db, string prefix, LockHandle handle, TimeSpan lease, CommandFlags flags = CommandFlags.None)
     {
         var k = Keys(prefix, handle.Key, handle.Shape);
-        return AssertScript.EvaluateAsync(db, new { own = k.Own, holders = k.Holders, owner = handle.OwnerId, value = handle.RedisValue, lease = (long)lease.TotalMilliseconds }, flags: flags);
+        var permits = handle.Shape.Kind == LockKind.Semaphore ? handle.Shape.Permits.ToString(CultureInfo.InvariantCulture) : string.Empty;
+        return AssertScript.EvaluateAsync(db, new { own = k.Own, holders = k.Holders, owner = handle.OwnerId, value = handle.RedisValue, lease = (long)lease.TotalMilliseconds, permits }, flags: flags);
     }
 
     /// <summary>Redis-only watchdog tick for one holder: false when its lease is no longer its own.</summary>
@@ -126,13 +135,6 @@ internal static class RedisPermitRecord
     public static Task ReleaseAsync(IDatabase db, string prefix, LockHandle handle, CommandFlags flags = CommandFlags.None)
     {
         var k = Keys(prefix, handle.Key, handle.Shape);
-        return ReleaseScript.EvaluateAsync(db, new
-        {
-            own = k.Own,
-            holders = k.Holders,
-            owner = handle.OwnerId,
-            channel = RedisLockRecord.ChannelName(prefix),
-            key = handle.Shape.LocalKey(handle.Key),
-        }, flags: flags);
+        return db.ScriptEvaluateAsync(ReleaseScript, [k.Own, k.Holders], [handle.OwnerId, RedisLockRecord.ChannelName(prefix), handle.Shape.LocalKey(handle.Key), handle.NodePath ?? string.Empty], flags);
     }
 }

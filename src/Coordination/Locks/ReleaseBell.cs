@@ -7,9 +7,14 @@ namespace Coordination.Locks;
 /// Wakes local waiters when any process publishes a release of their key on <c>&lt;prefix&gt;released</c>.
 /// One subscription per process, made on first use; waiters register a callback per key.
 /// </summary>
+/// <remarks>
+/// A message is the key (Redis-only releases), or <c>&lt;key&gt;\n&lt;node name&gt;</c> when ZooKeeper decided: the
+/// callback gets the released node's name, so a waiter can ignore releases of nodes it does not wait behind (no herd:
+/// one release wakes the waiters watching that node, as the ZooKeeper watch does). Keys hold no control character.
+/// </remarks>
 internal sealed class ReleaseBell
 {
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<object, Action>> _listeners = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<object, Action<string?>>> _listeners = new(StringComparer.Ordinal);
     private readonly string _prefix;
     private Task? _subscribed;
 
@@ -54,21 +59,33 @@ internal sealed class ReleaseBell
         }
     }
 
-    public void Ring(string? key)
+    public void Ring(string? message)
     {
-        if (key is not null && _listeners.TryGetValue(key, out var set))
+        if (message is null)
+        {
+            return;
+        }
+
+        var split = message.IndexOf('\n', StringComparison.Ordinal);
+        var key = split < 0 ? message : message[..split];
+        var node = split < 0 ? null : message[(split + 1)..];
+        if (_listeners.TryGetValue(key, out var set))
         {
             foreach (var a in set.Values)
             {
-                a();
+                a(node);
             }
         }
     }
 
-    public IDisposable Listen(string key, Action onRelease)
+    /// <summary>Calls <paramref name="onRelease"/> on every release of <paramref name="key"/>.</summary>
+    public IDisposable Listen(string key, Action onRelease) => Listen(key, _ => onRelease());
+
+    /// <summary>Calls <paramref name="onRelease"/> with the released node's name (null: not named) on every release of <paramref name="key"/>.</summary>
+    public IDisposable Listen(string key, Action<string?> onRelease)
     {
         var token = new object();
-        var set = _listeners.GetOrAdd(key, _ => new ConcurrentDictionary<object, Action>());
+        var set = _listeners.GetOrAdd(key, _ => new ConcurrentDictionary<object, Action<string?>>());
         set[token] = onRelease;
         return new Registration(this, key, token);
     }
@@ -82,7 +99,7 @@ internal sealed class ReleaseBell
                 set.TryRemove(token, out _);
                 if (set.IsEmpty)
                 {
-                    bell._listeners.TryRemove(new KeyValuePair<string, ConcurrentDictionary<object, Action>>(key, set));
+                    bell._listeners.TryRemove(new KeyValuePair<string, ConcurrentDictionary<object, Action<string?>>>(key, set));
                 }
             }
         }
