@@ -26,12 +26,32 @@ internal static class ElectionWorker
         }).AddLeaderElection(name, o => o.InstanceId = instanceId);
         await using var sp = services.BuildServiceProvider();
         var election = sp.GetRequiredKeyedService<ILeaderElection>(name);
+        // JOINED always comes first: a candidate elected at once (its node first in the queue) may raise ELECTED
+        // before the loop below sees its state, so whichever line goes out first says JOINED.
+        var gate = new object();
+        var joined = false;
+        void Joined()
+        {
+            lock (gate)
+            {
+                if (!joined)
+                {
+                    joined = true;
+                    Console.WriteLine($"JOINED {Stopwatch.GetTimestamp()}");
+                }
+            }
+        }
+
         election.LeadershipChanged += (_, e) =>
         {
             if (e.IsLeader)
             {
                 var ts = Stopwatch.GetTimestamp();
-                Console.WriteLine($"ELECTED {e.FencingToken} {ts}");
+                lock (gate)
+                {
+                    Joined();
+                    Console.WriteLine($"ELECTED {e.FencingToken} {ts}");
+                }
             }
         };
 
@@ -59,7 +79,7 @@ internal static class ElectionWorker
             await Task.Delay(5);
         }
 
-        Console.WriteLine($"JOINED {Stopwatch.GetTimestamp()}");
+        Joined();
         while (Console.ReadLine() is { } line)
         {
             switch (line.Trim())

@@ -59,7 +59,7 @@ public sealed class SecureRedisTests
         await held.DisposeAsync();
         await using var next = await waiting;
 
-        await Poll.UntilAsync(() => rung.Contains("orders:1"), "the release bell rings over TLS");
+        await Poll.UntilAsync(() => rung.Any(m => m.Split('\n')[0] == "orders:1"), "the release bell rings over TLS"); // "<key>\n<node>"
         Assert.True(next.FencingToken > held.FencingToken);
         Assert.Equal(Diagnostics.CoordinationHealthMode.Normal, a.Status.Mode);
         Assert.Equal(Diagnostics.CoordinationHealthMode.Normal, b.Status.Mode);
