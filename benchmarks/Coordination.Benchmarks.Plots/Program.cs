@@ -54,7 +54,7 @@ internal static class Program
 
         if (results.Contended.Count > 0)
         {
-            Throughput(results.Contended, "One key: grants per second", "contenders (OS processes × tasks) on one key", Path.Combine(images, "throughput-contended.png"), Alignment.UpperRight);
+            Throughput(results.Contended, "One key: grants per second", "contenders (OS processes × tasks) on one key", Path.Combine(images, "throughput-contended.png"), Alignment.LowerLeft);
             plots.Add(("benchmarks/throughput-contended.png", "Throughput against concurrency, every contender on one key"));
         }
 
