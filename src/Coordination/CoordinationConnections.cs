@@ -142,7 +142,27 @@ internal sealed class CoordinationConnections : ICoordinationConnections, IAsync
             cause = e as RedisConnectionException ?? cause;
         }
 
-        ReportRedisRefusal(null, cause?.FailureType ?? ConnectionFailureType.None, cause ?? ex);
+        var failure = cause?.FailureType ?? ConnectionFailureType.None;
+        if (failure is not (ConnectionFailureType.AuthenticationFailure or ConnectionFailureType.ProtocolFailure) && SaysAuthFailed(ex))
+        {
+            // The multiplexer may sum an AUTH refusal up as "UnableToConnect" and name the refusal only in the text.
+            failure = ConnectionFailureType.AuthenticationFailure;
+        }
+
+        ReportRedisRefusal(null, failure, cause ?? ex);
+    }
+
+    private static bool SaysAuthFailed(Exception ex)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e.Message.Contains("AuthenticationFailure", StringComparison.Ordinal) || e.Message.Contains("WRONGPASS", StringComparison.Ordinal) || e.Message.Contains("NOAUTH", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // A refused Redis connection (wrong credentials, refused certificate) is an error worth one log line per cause, not

@@ -104,7 +104,7 @@ internal sealed class NemesisRun : IAsyncDisposable
             _log.Write(NemesisEvent.Orchestrator, "run-end");
         }
 
-        var reports = LogAnalyser.AnalyseDirectory(_out, _wedgeBound, TimeSpan.FromMilliseconds(_args.Int("resume-bound-ms", 1_000)));
+        var reports = LogAnalyser.AnalyseDirectory(_out, _wedgeBound, TimeSpan.FromMilliseconds(_args.Int("resume-bound-ms", (int)LogAnalyser.DefaultResumeBound.TotalMilliseconds)));
         var text = AnalysisReport.Print(reports, _profile.Name);
         await File.WriteAllTextAsync(Path.Combine(_out, "report.txt"), text);
         Console.Write(text);

@@ -1,10 +1,10 @@
 // Fault-injection harness for the hybrid lock (see README "Nemesis"). Verbs:
 //   run     --out <dir> [--profile short|long] [--workers 3] [--tasks 2] [--session-ms 4000] [--wedge-bound-s 15]
-//           [--resume-bound-ms 1000] [--referee-port 6399]
+//           [--resume-bound-ms 2000] [--referee-port 6399]
 //           servers from COORD_* / endpoints.env (eng/servers.sh); exit 0 = pass, 1 = safety or liveness failure
 //           [--primitives lock,sem,rw,elect] [--permits 2]
 //   worker  (started by run) one process looping acquire -> critical section -> release, per primitive on its own key
-//   analyse --dir <dir> [--wedge-bound-s 15] [--resume-bound-ms 1000] [--profile name]   re-judges the logs of an earlier run
+//   analyse --dir <dir> [--wedge-bound-s 15] [--resume-bound-ms 2000] [--profile name]   re-judges the logs of an earlier run
 using Coordination.Nemesis;
 
 if (args.Length == 0)
@@ -26,7 +26,7 @@ try
             var reports = LogAnalyser.AnalyseDirectory(
                 options.Required("dir"),
                 TimeSpan.FromSeconds(options.Int("wedge-bound-s", 15)),
-                TimeSpan.FromMilliseconds(options.Int("resume-bound-ms", 1_000)));
+                TimeSpan.FromMilliseconds(options.Int("resume-bound-ms", (int)LogAnalyser.DefaultResumeBound.TotalMilliseconds)));
             Console.Write(AnalysisReport.Print(reports, options.Optional("profile", "?")));
             return reports.Count > 0 && reports.All(r => r.Passed) ? 0 : 1;
         default:
