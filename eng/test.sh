@@ -41,7 +41,19 @@ for trx in "$results"/*.trx; do
   failed=$((failed + $(attr failed) + $(attr error) + $(attr timeout) + $(attr aborted)))
   skipped=$((skipped + $(attr notExecuted)))
   assemblies=$((assemblies + 1))
+  # The names of failed tests and the start of their messages, so the run's last lines say which ones and why
+  # (the console log above may be cut).
+  python3 - "$trx" >> "$results/failed-names" <<'PY' || true
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
+    if r.get("outcome") in ("Failed", "Error", "Timeout", "Aborted"):
+        m = r.find(".//t:ErrorInfo/t:Message", ns)
+        text = " ".join((m.text or "").split()) if m is not None else ""
+        print(r.get("testName"), "--", text[:600])
+PY
 done
+failed_names="$(cat "$results/failed-names" 2>/dev/null || true)"
 rm -rf "$results"
 
 # The packages as a team would consume them: packed, then a fresh app outside the repository restores them from a
@@ -51,13 +63,17 @@ if [[ "$target" == Coordination.sln ]]; then
   if COORD_SMOKE_NO_BUILD=1 eng/consumer-smoke.sh; then
     passed=$((passed + 1))
   else
-    failed=$((failed + 1))
+    failed=$((failed + 1)); failed_names+=$'\n'"eng/consumer-smoke.sh"
   fi
   if COORD_NEMESIS_NO_BUILD=1 eng/nemesis.sh short; then
     passed=$((passed + 1))
   else
-    failed=$((failed + 1))
+    failed=$((failed + 1)); failed_names+=$'\n'"eng/nemesis.sh short"
   fi
+fi
+if [[ -n "${failed_names//$'\n'/}" ]]; then
+  echo "failed tests:"
+  sed -e '/^$/d' -e 's/^/  /' <<< "$failed_names"
 fi
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 if (( rc == 0 && assemblies == 0 )); then
