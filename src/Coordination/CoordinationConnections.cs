@@ -101,13 +101,13 @@ internal sealed class CoordinationConnections : ICoordinationConnections, IAsync
             config.AbortOnConnectFail = false;
             config.BacklogPolicy = BacklogPolicy.FailFast;
             config.ConnectTimeout = (int)Math.Min(_options.ConnectTimeout.TotalMilliseconds, int.MaxValue);
+            config.LoggerFactory = new RedisFailureTap(NoteRedisFailure);
             if (config.ClientName is null)
             {
                 config.ClientName = "coordination";
             }
 
             var mux = await ConnectionMultiplexer.ConnectAsync(config).ConfigureAwait(false);
-            mux.ConnectionFailed += (_, e) => ReportRedisRefusal(e.EndPoint?.ToString(), e.FailureType, e.Exception);
             mux.ConnectionRestored += (_, _) => Volatile.Write(ref _redisRefusal, null);
             if (!mux.IsConnected)
             {
@@ -131,13 +131,14 @@ internal sealed class CoordinationConnections : ICoordinationConnections, IAsync
     }
 
     /// <summary>
-    /// Reports a Redis failure seen by a caller (health check, first connection) when it is a refusal; the cause is the
-    /// innermost connection failure (the outer exception only says that no connection is available).
+    /// Reports a Redis failure when it is a refusal: each failed connection of the multiplexer (through
+    /// <see cref="RedisFailureTap"/>) and each failure a caller saw (health check, first connection). The cause is the
+    /// innermost connection failure (an outer exception may only say that no connection is available).
     /// </summary>
     public void NoteRedisFailure(Exception ex)
     {
         var cause = ex as RedisConnectionException;
-        for (var e = ex.InnerException; e is not null; e = e.InnerException)
+        foreach (var e in Chain(ex))
         {
             cause = e as RedisConnectionException ?? cause;
         }
@@ -149,12 +150,12 @@ internal sealed class CoordinationConnections : ICoordinationConnections, IAsync
             failure = ConnectionFailureType.AuthenticationFailure;
         }
 
-        ReportRedisRefusal(null, failure, cause ?? ex);
+        ReportRedisRefusal(cause?.Data["Redis-EndPoint"] as string, failure, cause ?? ex);
     }
 
     private static bool SaysAuthFailed(Exception ex)
     {
-        for (Exception? e = ex; e is not null; e = e.InnerException)
+        foreach (var e in Chain(ex))
         {
             if (e.Message.Contains("AuthenticationFailure", StringComparison.Ordinal) || e.Message.Contains("WRONGPASS", StringComparison.Ordinal) || e.Message.Contains("NOAUTH", StringComparison.Ordinal))
             {
@@ -163,6 +164,21 @@ internal sealed class CoordinationConnections : ICoordinationConnections, IAsync
         }
 
         return false;
+    }
+
+    // The exception and its causes, depth first: the multiplexer wraps the causes of several connections in an
+    // AggregateException, whose InnerException is only the first.
+    private static IEnumerable<Exception> Chain(Exception ex)
+    {
+        yield return ex;
+        var inner = ex is AggregateException aggregate ? aggregate.InnerExceptions : (IEnumerable<Exception>)(ex.InnerException is { } e ? [e] : []);
+        foreach (var cause in inner)
+        {
+            foreach (var nested in Chain(cause))
+            {
+                yield return nested;
+            }
+        }
     }
 
     // A refused Redis connection (wrong credentials, refused certificate) is an error worth one log line per cause, not

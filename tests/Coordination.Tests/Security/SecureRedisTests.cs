@@ -156,6 +156,44 @@ public sealed class SecureRedisTests
     }
 
     [Fact]
+    public async Task AWrongPassword_IsLogged_WhenTheFirstConnectionFailedForAnotherReason()
+    {
+        // StackExchange.Redis reports only the first failure of a connection (until it is restored), and that one
+        // happens before the multiplexer is handed over. Here it is a reset (the gate is closed), so the refusals of
+        // the attempts after the gate opens are seen only by the multiplexer's logger: the refusal must still be logged.
+        var ns = TestNamespace.Create();
+        var wrong = "nope-" + TestNamespace.NewId();
+        await using var gate = new TcpGate(Servers.RedisTls);
+        var logs = new CapturingLoggerProvider();
+        var services = new ServiceCollection();
+        services.AddLogging(l => l.AddProvider(logs));
+        services.AddHybridCoordination(o =>
+        {
+            o.Redis = $"{gate.Endpoint},ssl=true,user={Servers.RedisAclUser},password={wrong}";
+            o.RedisTls.CaFile = Servers.TlsCaFile;
+            o.ZooKeeper = Servers.ZooKeeper + ns.Chroot;
+            o.RedisPrefix = "coord:" + ns.KeyPrefix;
+            o.ConnectTimeout = TimeSpan.FromSeconds(4); // the multiplexer retries after half of it, and more slowly after that
+        });
+        await using var provider = services.BuildServiceProvider();
+        var connections = provider.GetRequiredService<ICoordinationConnections>();
+
+        var mux = await connections.GetRedisAsync();
+        Assert.False(mux.IsConnected);
+        Assert.DoesNotContain(logs.Entries, e => e.EventId.Id == 2004); // a reset is not a refusal
+
+        gate.Open();
+        await Poll.UntilAsync(
+            () => logs.Entries.Any(e => e.EventId.Id == 2004),
+            "the refusal after the gate opened is logged as an error",
+            timeout: TimeSpan.FromSeconds(60));
+        var refused = Assert.Single(logs.Entries, e => e.EventId.Id == 2004);
+        Assert.Equal(LogLevel.Error, refused.Level);
+        Assert.Contains("AuthenticationFailure", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(logs.Entries, e => e.ToString().Contains(wrong, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AnUntrustedCertificate_IsNamedInTheHealthCheck()
     {
         using var certs = TestCertificates.Create();
