@@ -40,6 +40,24 @@ public sealed class SecureRedisTests
             more?.Invoke(o);
         });
 
+    /// <summary>A Hybrid container (with health checks) whose Redis user is the ACL user with a wrong password.</summary>
+    private static ServiceProvider WithWrongPassword(string redisEndpoint, string wrong, CapturingLoggerProvider logs, TimeSpan connectTimeout)
+    {
+        var ns = TestNamespace.Create();
+        var services = new ServiceCollection();
+        services.AddLogging(l => l.AddProvider(logs));
+        services.AddHybridCoordination(o =>
+        {
+            o.Redis = $"{redisEndpoint},ssl=true,user={Servers.RedisAclUser},password={wrong}";
+            o.RedisTls.CaFile = Servers.TlsCaFile;
+            o.ZooKeeper = Servers.ZooKeeper + ns.Chroot;
+            o.RedisPrefix = "coord:" + ns.KeyPrefix;
+            o.ConnectTimeout = connectTimeout;
+        }).AddHealthChecks();
+        services.AddHealthChecks();
+        return services.BuildServiceProvider();
+    }
+
     [Fact]
     public async Task HybridLocks_OverTlsWithAnAclUser_UseTheGateTheRecordAndTheReleaseBell()
     {
@@ -112,21 +130,10 @@ public sealed class SecureRedisTests
     [Fact]
     public async Task AWrongPassword_IsDegradedInHybridMode_WithoutThePasswordAnywhere()
     {
-        var ns = TestNamespace.Create();
         var wrong = "nope-" + TestNamespace.NewId();
         var logs = new CapturingLoggerProvider();
-        var services = new ServiceCollection();
-        services.AddLogging(l => l.AddProvider(logs));
-        services.AddHybridCoordination(o =>
-        {
-            o.Redis = $"{Servers.RedisTls},ssl=true,user={Servers.RedisAclUser},password={wrong}";
-            o.RedisTls.CaFile = Servers.TlsCaFile;
-            o.ZooKeeper = Servers.ZooKeeper + ns.Chroot;
-            o.RedisPrefix = "coord:" + ns.KeyPrefix;
-            o.ConnectTimeout = TimeSpan.FromSeconds(10); // long enough for the TLS handshake and the refused AUTH under load
-        }).AddHealthChecks();
-        services.AddHealthChecks();
-        await using var provider = services.BuildServiceProvider();
+        // Long enough for the TLS handshake and the refused AUTH under load.
+        await using var provider = WithWrongPassword(Servers.RedisTls, wrong, logs, TimeSpan.FromSeconds(10));
 
         await using (var held = await provider.GetRequiredService<IDistributedLockProvider>().AcquireAsync("k", TimeSpan.FromSeconds(10)))
         {
@@ -161,21 +168,11 @@ public sealed class SecureRedisTests
         // StackExchange.Redis reports only the first failure of a connection (until it is restored), and that one
         // happens before the multiplexer is handed over. Here it is a reset (the gate is closed), so the refusals of
         // the attempts after the gate opens are seen only by the multiplexer's logger: the refusal must still be logged.
-        var ns = TestNamespace.Create();
         var wrong = "nope-" + TestNamespace.NewId();
         await using var gate = new TcpGate(Servers.RedisTls);
         var logs = new CapturingLoggerProvider();
-        var services = new ServiceCollection();
-        services.AddLogging(l => l.AddProvider(logs));
-        services.AddHybridCoordination(o =>
-        {
-            o.Redis = $"{gate.Endpoint},ssl=true,user={Servers.RedisAclUser},password={wrong}";
-            o.RedisTls.CaFile = Servers.TlsCaFile;
-            o.ZooKeeper = Servers.ZooKeeper + ns.Chroot;
-            o.RedisPrefix = "coord:" + ns.KeyPrefix;
-            o.ConnectTimeout = TimeSpan.FromSeconds(4); // the multiplexer retries after half of it, and more slowly after that
-        });
-        await using var provider = services.BuildServiceProvider();
+        // The multiplexer retries after half the connect timeout, and more slowly after that.
+        await using var provider = WithWrongPassword(gate.Endpoint, wrong, logs, TimeSpan.FromSeconds(4));
         var connections = provider.GetRequiredService<ICoordinationConnections>();
 
         var mux = await connections.GetRedisAsync();
