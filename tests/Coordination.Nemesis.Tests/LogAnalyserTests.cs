@@ -186,18 +186,30 @@ public sealed class LogAnalyserTests
         Assert.Contains("its fenced write after the freeze: none", Assert.Single(report.PausedOverlaps), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Analyse_WhenAResumedHolderReleasesBeforeItIsTold_AndTheFenceRefusedItsWrite_ReportsOnlyAPausedOverlap()
+    // w1 holds token 10 and is frozen while w2 holds; resumed, w1's fenced write is answered (result), then w1 releases
+    // before it is told; the write was sent at 105 ms (before the SIGSTOP) or, if not, when its reply came.
+    private static AnalysisReport ResumedHolderWritesThenReleases(string result, bool sentBeforeTheFreeze)
     {
-        var report = new SyntheticLog()
-            .Add(100, "w1.0", "granted", ("token", 10))
+        var log = new SyntheticLog().Add(100, "w1.0", "granted", ("token", 10));
+        if (sentBeforeTheFreeze)
+        {
+            log.Add(105, "w1.0", "fenced-start", ("token", 10), ("seq", 1));
+        }
+
+        return log
             .Add(110, NemesisEvent.Orchestrator, "sigstop", ("worker", "w1"), ("pid", 1))
             .Hold("w2.0", 11, 4500, 4510)
             .Add(6000, NemesisEvent.Orchestrator, "sigcont", ("worker", "w1"), ("pid", 1))
-            .Add(6010, "w1.0", "fenced", ("token", 10), ("seq", 1), ("result", "rejected"))
+            .Add(6010, "w1.0", "fenced", ("token", 10), ("seq", 1), ("result", result))
             .Add(6020, "w1.0", "release-start", ("token", 10))
-            .Referee(1)
+            .Referee(result == "accepted" ? 2 : 1)
             .Analyse();
+    }
+
+    [Fact]
+    public void Analyse_WhenAResumedHolderReleasesBeforeItIsTold_AndTheFenceRefusedItsWrite_ReportsOnlyAPausedOverlap()
+    {
+        var report = ResumedHolderWritesThenReleases("rejected", sentBeforeTheFreeze: false);
 
         Assert.Empty(report.Violations);
         Assert.Single(report.PausedOverlaps);
@@ -206,15 +218,7 @@ public sealed class LogAnalyserTests
     [Fact]
     public void Analyse_WhenAResumedHolderReleasesBeforeItIsTold_ButItsFencedWriteWasAccepted_ReportsAViolation()
     {
-        var report = new SyntheticLog()
-            .Add(100, "w1.0", "granted", ("token", 10))
-            .Add(110, NemesisEvent.Orchestrator, "sigstop", ("worker", "w1"), ("pid", 1))
-            .Hold("w2.0", 11, 4500, 4510)
-            .Add(6000, NemesisEvent.Orchestrator, "sigcont", ("worker", "w1"), ("pid", 1))
-            .Add(6010, "w1.0", "fenced", ("token", 10), ("seq", 1), ("result", "accepted"))
-            .Add(6020, "w1.0", "release-start", ("token", 10))
-            .Referee(2)
-            .Analyse();
+        var report = ResumedHolderWritesThenReleases("accepted", sentBeforeTheFreeze: false);
 
         Assert.Contains(report.Violations, v => v.Contains("paused holder not signalled lost", StringComparison.Ordinal));
     }
@@ -223,16 +227,7 @@ public sealed class LogAnalyserTests
     public void Analyse_WhenAFencedWriteSentBeforeTheFreezeIsAnsweredAfterIt_DoesNotCountItAsMadeAfterTheFreeze()
     {
         // Seen in a clean-clone run: the script reached Redis while the holder still held; only its reply came after SIGCONT.
-        var report = new SyntheticLog()
-            .Add(100, "w1.0", "granted", ("token", 10))
-            .Add(105, "w1.0", "fenced-start", ("token", 10), ("seq", 1))
-            .Add(110, NemesisEvent.Orchestrator, "sigstop", ("worker", "w1"), ("pid", 1))
-            .Hold("w2.0", 11, 4500, 4510)
-            .Add(6000, NemesisEvent.Orchestrator, "sigcont", ("worker", "w1"), ("pid", 1))
-            .Add(6010, "w1.0", "fenced", ("token", 10), ("seq", 1), ("result", "accepted"))
-            .Add(6020, "w1.0", "release-start", ("token", 10))
-            .Referee(2)
-            .Analyse();
+        var report = ResumedHolderWritesThenReleases("accepted", sentBeforeTheFreeze: true);
 
         Assert.Empty(report.Violations);
         Assert.Contains("its fenced write after the freeze: none", Assert.Single(report.PausedOverlaps), StringComparison.Ordinal);
