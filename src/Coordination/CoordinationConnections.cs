@@ -101,7 +101,7 @@ internal sealed class CoordinationConnections : ICoordinationConnections, IAsync
             config.AbortOnConnectFail = false;
             config.BacklogPolicy = BacklogPolicy.FailFast;
             config.ConnectTimeout = (int)Math.Min(_options.ConnectTimeout.TotalMilliseconds, int.MaxValue);
-            config.LoggerFactory = new RedisFailureTap(NoteRedisFailure);
+            config.LoggerFactory = new RedisFailureTap(e => ReportRedisRefusal(e.Data["Redis-EndPoint"] as string, e.FailureType, e));
             if (config.ClientName is null)
             {
                 config.ClientName = "coordination";
@@ -109,19 +109,6 @@ internal sealed class CoordinationConnections : ICoordinationConnections, IAsync
 
             var mux = await ConnectionMultiplexer.ConnectAsync(config).ConfigureAwait(false);
             mux.ConnectionRestored += (_, _) => Volatile.Write(ref _redisRefusal, null);
-            if (!mux.IsConnected)
-            {
-                // The first connection failed without an exception (AbortOnConnectFail is off): a fail-fast PING says why.
-                try
-                {
-                    await mux.GetDatabase().PingAsync().ConfigureAwait(false);
-                }
-                catch (RedisException ex)
-                {
-                    NoteRedisFailure(ex);
-                }
-            }
-
             return mux;
         }
         finally
@@ -130,59 +117,9 @@ internal sealed class CoordinationConnections : ICoordinationConnections, IAsync
         }
     }
 
-    /// <summary>
-    /// Reports a Redis failure when it is a refusal: each failed connection of the multiplexer (through
-    /// <see cref="RedisFailureTap"/>) and each failure a caller saw (health check, first connection). The cause is the
-    /// innermost connection failure (an outer exception may only say that no connection is available).
-    /// </summary>
-    public void NoteRedisFailure(Exception ex)
-    {
-        var cause = ex as RedisConnectionException;
-        foreach (var e in Chain(ex))
-        {
-            cause = e as RedisConnectionException ?? cause;
-        }
-
-        var failure = cause?.FailureType ?? ConnectionFailureType.None;
-        if (failure is not (ConnectionFailureType.AuthenticationFailure or ConnectionFailureType.ProtocolFailure) && SaysAuthFailed(ex))
-        {
-            // The multiplexer may sum an AUTH refusal up as "UnableToConnect" and name the refusal only in the text.
-            failure = ConnectionFailureType.AuthenticationFailure;
-        }
-
-        ReportRedisRefusal(cause?.Data["Redis-EndPoint"] as string, failure, cause ?? ex);
-    }
-
-    private static bool SaysAuthFailed(Exception ex)
-    {
-        foreach (var e in Chain(ex))
-        {
-            if (e.Message.Contains("AuthenticationFailure", StringComparison.Ordinal) || e.Message.Contains("WRONGPASS", StringComparison.Ordinal) || e.Message.Contains("NOAUTH", StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    // The exception and its causes, depth first: the multiplexer wraps the causes of several connections in an
-    // AggregateException, whose InnerException is only the first.
-    private static IEnumerable<Exception> Chain(Exception ex)
-    {
-        yield return ex;
-        var inner = ex is AggregateException aggregate ? aggregate.InnerExceptions : (IEnumerable<Exception>)(ex.InnerException is { } e ? [e] : []);
-        foreach (var cause in inner)
-        {
-            foreach (var nested in Chain(cause))
-            {
-                yield return nested;
-            }
-        }
-    }
-
     // A refused Redis connection (wrong credentials, refused certificate) is an error worth one log line per cause, not
-    // one per reconnect attempt; a transient socket failure is the multiplexer's business.
+    // one per reconnect attempt; a transient socket failure is the multiplexer's business. Every failed connection of the
+    // multiplexer comes here through RedisFailureTap, the first one (inside ConnectAsync) included.
     private void ReportRedisRefusal(string? endpoint, ConnectionFailureType failure, Exception? exception)
     {
         if (failure is not (ConnectionFailureType.AuthenticationFailure or ConnectionFailureType.ProtocolFailure) && RedisTlsProblem is null)

@@ -28,7 +28,6 @@ internal sealed class RedisHealthCheck(CoordinationConnections connections) : IH
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            connections.NoteRedisFailure(ex);
             // No exception object in the result: health writers may print it, and its message can carry the server's words.
             var tls = connections.RedisTlsProblem is { } refused ? $"; {refused}" : string.Empty;
             return new HealthCheckResult(failure, $"Redis ({Secrets.Redis(o.Redis)}) is unreachable: {connections.Scrub(ex.Message)}{tls}", data: new Dictionary<string, object> { ["error"] = ex.GetType().Name });

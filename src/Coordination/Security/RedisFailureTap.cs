@@ -9,7 +9,9 @@ namespace Coordination.Security;
 /// of a connection only ("until it is restored"), and that first failure happens inside <c>ConnectAsync</c>, before a
 /// handler can be attached; if it was not the refusal (the TLS handshake or the connect cancelled under load, say), the
 /// AUTH refusals of every later attempt were never reported. The multiplexer logs each failure with its
-/// <see cref="RedisConnectionException"/>, so this logger hands each one to <c>onFailure</c> and writes nothing
+/// <see cref="RedisConnectionException"/> (an AUTH refusal summed up as a connect timeout carries
+/// <see cref="ConnectionFailureType.AuthenticationFailure"/> too), so this logger hands each one to <c>onFailure</c> and
+/// writes nothing
 /// (transient disconnects are the multiplexer's business, and its messages can carry the server's words verbatim).
 /// </summary>
 internal sealed class RedisFailureTap(Action<RedisConnectionException> onFailure) : ILoggerFactory, ILogger
