@@ -143,7 +143,7 @@ public sealed class SecureRedisTests
         var report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Name == "coordination-redis");
         var redis = report.Entries["coordination-redis"];
         Assert.Equal(HealthStatus.Degraded, redis.Status);
-        // At start if the first connection got as far as the refusal, else at a health check that sees it.
+        // Logged at the first refused attempt (the multiplexer's failure tap); the health checks only wait alongside.
         var seen = redis.Description;
         await Poll.UntilAsync(
             async () =>
