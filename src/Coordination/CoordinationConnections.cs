@@ -132,7 +132,10 @@ internal sealed class CoordinationConnections : ICoordinationConnections, IAsync
         var cause = tls ?? failure.ToString();
         if (Interlocked.Exchange(ref _redisRefusal, cause) != cause)
         {
-            Log.RedisRefused(_logger, $"Redis ({endpoint ?? Secrets.Redis(_options.Redis)}) refused the connection ({failure}): {Scrub(exception?.Message ?? "no details")}{(tls is null ? string.Empty : "; " + tls)}");
+            // The server's words (WRONGPASS, NOAUTH) are in the innermost exception; the outer one says which connection.
+            var details = exception is null ? "no details"
+                : exception.GetBaseException() is { } inner && inner != exception ? $"{exception.Message}; {inner.Message}" : exception.Message;
+            Log.RedisRefused(_logger, $"Redis ({endpoint ?? Secrets.Redis(_options.Redis)}) refused the connection ({failure}): {Scrub(details)}{(tls is null ? string.Empty : "; " + tls)}");
         }
     }
 
