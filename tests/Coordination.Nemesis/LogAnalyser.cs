@@ -326,6 +326,11 @@ internal static class LogAnalyser
                 .DefaultIfEmpty(resumed)
                 .Min();
             ranAgain = Math.Max(ranAgain, resumed);
+            // For the report: when anything of that process ran (a late task in a prompt process points at the task).
+            var processRan = all.Where(e => e.Worker == a.Worker && e.Source != e.Worker && e.Timestamp > resumed && e.Name != "lost")
+                .Select(e => e.Timestamp)
+                .DefaultIfEmpty(ranAgain)
+                .Min();
             // Only a fenced write made after the freeze began can be one that should have been refused. Made = its
             // fenced-start: a write sent just before the SIGSTOP reaches Redis while the holder still holds, and only
             // its reply is read after SIGCONT (accepted then means applied before any higher token).
@@ -335,7 +340,7 @@ internal static class LogAnalyser
             var fencedWrite = writes.Any(e => e.Field("result") == "accepted") ? "accepted" : writes.FirstOrDefault()?.Field("result") ?? "none";
             var toldMs = a.Lost is { } l ? (l - resumed) * 1000 / frequency : (double?)null;
             var line = string.Create(CultureInfo.InvariantCulture,
-                $"{a.Task} (token {a.Token}) frozen by SIGSTOP while {grants} grants went to others; lost signal {(toldMs is { } ms ? $"{ms:0} ms after SIGCONT" : "NEVER")}{(ranAgain > resumed ? $", the task ran again {(ranAgain - resumed) * 1000 / frequency:0} ms after SIGCONT" : "")}; its fenced write after the freeze: {fencedWrite}");
+                $"{a.Task} (token {a.Token}) frozen by SIGSTOP while {grants} grants went to others; lost signal {(toldMs is { } ms ? $"{ms:0} ms after SIGCONT" : "NEVER")}{(ranAgain > resumed ? $", the task ran again {(ranAgain - resumed) * 1000 / frequency:0} ms after SIGCONT" : "")}{(processRan < ranAgain ? $" (its process after {(processRan - resumed) * 1000 / frequency:0} ms)" : "")}; its fenced write after the freeze: {fencedWrite}");
             paused.Add(line);
             var toldInTime = a.Lost is { } lost && lost - ranAgain <= resumeBound && !(a.ReleaseStart is { } r && r < lost);
             // Released within the bound before the signal could arrive: the resumed process won the race against its

@@ -220,8 +220,11 @@ internal sealed class NemesisRun : IAsyncDisposable
         _log.Write(NemesisEvent.Orchestrator, "sigstop", ("worker", worker), ("pid", pid), ("prim", primitive));
         // Past the session timeout, so the session expires and someone else is granted while it is frozen.
         await Task.Delay(_session + TimeSpan.FromSeconds(2));
-        _log.Write(NemesisEvent.Orchestrator, "sigcont", ("worker", worker), ("pid", pid));
+        // Stamped just before the signal (the kill system call: the process runs within microseconds), so nothing the
+        // resumed process logs comes before it and a frozen holder's bound starts when it can act.
+        var resuming = EventLog.Now();
         _faults.ResumeProcess(pid);
+        _log.Write(resuming, NemesisEvent.Orchestrator, "sigcont", ("worker", worker), ("pid", pid));
         return null;
     }
 

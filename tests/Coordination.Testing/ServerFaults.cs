@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using StackExchange.Redis;
 
 namespace Coordination.Testing;
@@ -125,14 +126,14 @@ public sealed class ServerFaults
     /// <summary>Freezes process <paramref name="pid"/> (SIGSTOP): its sockets stay open but nothing answers.</summary>
     public void PauseProcess(int pid)
     {
-        SendSignal(pid, "STOP");
+        SendSignal(pid, Posix.SigStop);
         WaitForState(pid, stopped: true);
     }
 
     /// <summary>Lets a paused process run again (SIGCONT).</summary>
     public void ResumeProcess(int pid)
     {
-        SendSignal(pid, "CONT");
+        SendSignal(pid, Posix.SigCont);
         WaitForState(pid, stopped: false);
     }
 
@@ -206,21 +207,14 @@ public sealed class ServerFaults
     private Task RunScriptAsync(CancellationToken cancellationToken, params string[] args) =>
         ServersScript.RunAsync(Servers, ServersDirectory, cancellationToken, args);
 
-    private static void SendSignal(int pid, string signal)
+    private static void SendSignal(int pid, int signal)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pid);
-        // bash's builtin kill: /bin/kill (procps) is not on every minimal machine.
-        var start = new ProcessStartInfo("bash") { UseShellExecute = false, RedirectStandardError = true };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("kill -" + signal + " \"$1\"");
-        start.ArgumentList.Add("kill");
-        start.ArgumentList.Add(pid.ToString(CultureInfo.InvariantCulture));
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start bash.");
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
+        // The system call itself, not a spawned 'kill': starting a process can take seconds on a loaded machine, and a
+        // fault's logged start or end must be when the signal was sent, not a moment before it.
+        if (Posix.Kill(pid, signal) != 0)
         {
-            throw new InvalidOperationException($"kill -{signal} {pid} failed: {error.Trim()}");
+            throw new InvalidOperationException($"kill({pid}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}.");
         }
     }
 
@@ -267,5 +261,15 @@ public sealed class ServerFaults
                 faults.ResumeProcess(pid);
             }
         }
+    }
+
+    private static class Posix
+    {
+        public const int SigCont = 18; // Linux (x86-64, arm64)
+        public const int SigStop = 19;
+
+        [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int Kill(int pid, int signal);
     }
 }
