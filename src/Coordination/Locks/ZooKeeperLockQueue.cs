@@ -291,7 +291,20 @@ internal sealed class ZooKeeperLockQueue(HybridCoordinationOptions options, ILog
             var decision = rule.Decide(key, ordered, index);
             if (decision.IsGranted)
             {
-                return (true, waitedFrom);
+                if (SessionSurelyAlive(zk))
+                {
+                    return (true, waitedFrom);
+                }
+
+                // A reply read after a long pause (its request went out before a SIGSTOP or a GC) tells how the queue
+                // was then; the session may have expired since and the turn gone to another. Look again: a live
+                // session answers at once and grants, an expired one fails the read.
+                if (deadline.HasPassed)
+                {
+                    return (false, waitedFrom);
+                }
+
+                continue;
             }
 
             if (waitedFrom == 0)
@@ -319,8 +332,9 @@ internal sealed class ZooKeeperLockQueue(HybridCoordinationOptions options, ILog
     /// <summary>
     /// True while the server cannot have expired the session yet, by the loss monitor's rule: connected, and less than
     /// <see cref="LockLossMonitor.LostAfterFraction"/> of the session timeout since the sending of the newest request
-    /// it answered. A deletion event read after a long pause (SIGSTOP, a GC) may predate the session's own expiry, and
-    /// then the queue is read again (which finds the session gone) instead of taking the turn on old news.
+    /// it answered. A deletion event or a children list read after a long pause (SIGSTOP, a GC) may predate the
+    /// session's own expiry, and then the queue is read again (which finds the session gone) instead of taking the turn
+    /// on old news: no caller is granted a lock already lost.
     /// </summary>
     private static bool SessionSurelyAlive(ZooKeeperClient zk) =>
         zk.State == ZooKeeperState.Connected
